@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A dynamic provider whose methods load their implementation when they run.
+ *
+ * Pulumi serializes a dynamic provider's functions into the state. Serializing our SSH code and its imports by
+ * value is fragile and bloats the state, so the serialized functions only hold the implementation module's
+ * path: the absolute one of the program that wrote the state, and, when the project has moved since (a fresh
+ * clone running `pulumi destroy`), the same path relative to the provider's working directory (the project).
+ */
+export function lazyProvider(implAbsolutePath: string, implProjectPath: string): pulumi.dynamic.ResourceProvider {
+    const load = (): pulumi.dynamic.ResourceProvider => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const nodePath = require("path");
+        let resolved: string;
+        try {
+            resolved = require.resolve(implAbsolutePath);
+        } catch {
+            resolved = require.resolve(nodePath.resolve(process.cwd(), implProjectPath));
+        }
+        return require(resolved).provider;
+    };
+    return {
+        check: (olds, news) => { const p = load(); return p.check ? p.check(olds, news) : Promise.resolve({ inputs: news }); },
+        diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },
+        create: (inputs) => load().create(inputs),
+        read: (id, props) => { const p = load(); return p.read ? p.read(id, props) : Promise.resolve({ id, props }); },
+        update: (id, olds, news) => { const p = load(); return p.update ? p.update(id, olds, news) : Promise.resolve({ outs: news }); },
+        delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
+    };
+}

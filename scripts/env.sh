@@ -1,0 +1,11 @@
+# Sourced by every project script: the project's tools first on PATH, and Pulumi kept offline and local.
+HDH_ROOT=${HDH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export PATH="$HDH_ROOT/.tools/bin:$HDH_ROOT/node_modules/.bin:$PATH"
+export PULUMI_HOME=${PULUMI_HOME:-$HDH_ROOT/.state/pulumi-home}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HDH_ROOT/.state/backend}
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-local-demo-passphrase}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+export PULUMI_SKIP_CONFIRMATIONS=true
+mkdir -p "$HDH_ROOT/.state/backend" "$PULUMI_HOME"
