@@ -1,3 +1,5 @@
+import type { Input } from "@pulumi/pulumi";
+
 /**
  * How to reach one host over SSH, in the plain (already resolved) form the SSH layer and the dynamic
  * providers use. The component's `connection` input resolves to this.
@@ -49,3 +51,8 @@ export function targetKey(t: SshTarget): string {
 export function needsSudo(t: SshTarget): boolean {
     return t.sudo ?? (t.user ?? "root") !== "root";
 }
+
+/** {@link SshTarget} with every field a Pulumi input (e.g. `privateKey: pulumi.secret(...)`). */
+export type SshConnectionArgs = {
+    [K in keyof SshTarget]?: K extends "jumpHost" ? Input<SshConnectionArgs> : Input<NonNullable<SshTarget[K]>>;
+};

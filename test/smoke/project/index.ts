@@ -1,11 +1,13 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { RemoteFile } from "../../../components/providers/remoteFile";
+import * as path from "node:path";
+import { RemoteFiles } from "../../../components/providers/remoteFiles";
 
 /** The smoke stack: one file on one fleet host. Runs under the CLI and the Automation API alike. */
 export default async function program(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config();
-    const file = new RemoteFile("smoke", {
+    const file = config.get("path") ?? "/etc/hdh-smoke.txt";
+    const files = new RemoteFiles("smoke", {
         connection: {
             host: config.require("host"),
             port: config.requireNumber("port"),
@@ -14,8 +16,8 @@ export default async function program(): Promise<Record<string, unknown>> {
             privateKey: pulumi.secret(fs.readFileSync(config.require("keyPath"), "utf8")),
             label: config.get("label"),
         },
-        path: config.get("path") ?? "/etc/hdh-smoke.txt",
-        content: config.require("content"),
+        directory: path.dirname(file),
+        files: { [path.basename(file)]: config.require("content") },
     });
-    return { sha256: file.sha256, path: file.path };
+    return { sha256: files.sha256, directory: files.directory };
 }

@@ -1,0 +1,54 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { SshConnectionArgs, SshTarget } from "../ssh/target";
+import { lazyProvider } from "./lazyProvider";
+
+/** Inputs of {@link RemoteFiles}. */
+export interface RemoteFilesArgs {
+    /** How to reach the host. Its private key should be a secret. */
+    connection: pulumi.Input<SshConnectionArgs>;
+    /** Absolute path of the folder on the host (created when missing). */
+    directory: pulumi.Input<string>;
+    /** File name → content (UTF-8). */
+    files: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Octal mode of the files. Default: `0644`. */
+    mode?: pulumi.Input<string>;
+    /**
+     * When set, the folder belongs to this resource: other files in it whose names match this shell pattern
+     * (e.g. `*.rego`) show as drift and are removed by the next update. Default: none (other files are left alone).
+     */
+    exclusivePattern?: pulumi.Input<string>;
+}
+
+/** The state of {@link RemoteFiles}: what `read` finds on the host. */
+export interface RemoteFilesState {
+    connection: SshTarget;
+    directory: string;
+    /** File name → content; a file that is missing on the host reads back as absent from this map. */
+    files: Record<string, string>;
+    mode: string;
+    exclusivePattern?: string;
+    /** SHA-256 of the file set (names and contents, sorted by name). */
+    sha256: string;
+}
+
+/**
+ * A set of files in one folder on a host, written atomically over SSH in one round trip (each file to a temp
+ * file first, then all renamed), read back by `pulumi refresh` so edits, removals and stray files show as drift.
+ */
+export class RemoteFiles extends pulumi.dynamic.Resource {
+    declare readonly directory: pulumi.Output<string>;
+    declare readonly files: pulumi.Output<Record<string, string>>;
+    declare readonly sha256: pulumi.Output<string>;
+
+    constructor(name: string, args: RemoteFilesArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider"),
+            name,
+            { sha256: undefined, mode: "0644", exclusivePattern: undefined, ...args },
+            { ...opts, additionalSecretOutputs: ["connection"] },
+            "hardened-docker-host",
+            "RemoteFiles",
+        );
+    }
+}

@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import { fileSetHash, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
+import { runScript } from "../ssh/session";
+import { targetLabel } from "../ssh/target";
+import type { RemoteFilesState } from "./remoteFiles";
+
+async function apply(news: RemoteFilesState, olds?: RemoteFilesState): Promise<RemoteFilesState> {
+    const remove = Object.keys(olds?.files ?? {}).filter((name) => !(name in news.files));
+    await runScript(news.connection, writeFilesScript(news.directory, news.files, news.mode, remove, news.exclusivePattern),
+        `writing ${news.directory}`);
+    return { ...news, sha256: fileSetHash(news.files) };
+}
+
+/** Implementation of RemoteFiles (loaded by its lazy provider). */
+export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteFilesState> = {
+    async diff(_id, olds, news) {
+        const replaces = olds.directory !== news.directory ? ["directory"] : [];
+        const changes = replaces.length > 0 || olds.sha256 !== fileSetHash(news.files) || olds.mode !== news.mode
+            || olds.exclusivePattern !== news.exclusivePattern;
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs) {
+        return { id: `${targetLabel(inputs.connection)}:${inputs.directory}`, outs: await apply(inputs) };
+    },
+    async update(_id, olds, news) {
+        return { outs: await apply(news, olds) };
+    },
+    async read(id, props) {
+        if (!props) throw new Error(`RemoteFiles ${id}: cannot import without its connection`);
+        const script = readFilesScript(props.directory, Object.keys(props.files), props.exclusivePattern);
+        const files = parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
+        const state = { ...props, files, sha256: fileSetHash(files) };
+        return { id, props: state, inputs: state };
+    },
+    async delete(_id, props) {
+        await runScript(props.connection, writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),
+            `removing files from ${props.directory}`);
+    },
+};
