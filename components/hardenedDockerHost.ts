@@ -1,0 +1,150 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { JsonObject, JsonValue, hardenedDefaults } from "./plan/daemonConfig";
+import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
+import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
+import { RemoteFiles } from "./providers/remoteFiles";
+import { SshConnectionArgs } from "./ssh/target";
+
+/** The plugin version this library ships (plugin/VERSION). */
+export const PLUGIN_VERSION = fs.readFileSync(path.resolve(__dirname, "../plugin/VERSION"), "utf8").trim();
+
+/** Arguments of {@link HardenedDockerHost}. */
+export interface HardenedDockerHostArgs {
+    /**
+     * How to reach the host over SSH: host, port (default 22), user (default root), privateKey (make it a
+     * secret) or agent, the pinned hostKey (required unless insecureSkipHostKeyCheck), sudo (default: when
+     * the user is not root), jumpHost, timeouts. `label` (default: the resource name) names the host in errors.
+     */
+    connection: pulumi.Input<SshConnectionArgs>;
+    /**
+     * Extra daemon.json keys, and overrides of the hardened defaults (userns-remap, no-new-privileges, icc=false,
+     * live-restore, userland-proxy=false, log limits); `null` leaves a default key unmanaged. Keys already on the
+     * host that are not named here are kept. Default: `{}`.
+     */
+    daemonConfig?: pulumi.Input<Record<string, pulumi.Input<JsonValue>>>;
+    /** User-namespace remapping. */
+    userns?: {
+        /** The remap user (created as a system user when missing). Default: `dockremap`. */
+        user?: pulumi.Input<string>;
+        /** Size of the subordinate ID range. Default: 65536. */
+        count?: pulumi.Input<number>;
+        /** A fixed first ID; an overlap with another owner's range is an error. Default: first free range. */
+        start?: pulumi.Input<number>;
+    };
+    /** The authorization plugin. */
+    plugin?: {
+        /** Image reference, pinned (tag or digest). Default: `<registry>/hdh/opa-authz:<PLUGIN_VERSION>`. */
+        image?: pulumi.Input<string>;
+        /** Registry of the default image. Default: `localhost:5000`. */
+        registry?: pulumi.Input<string>;
+        /** Name Docker knows the plugin by. Default: `hdh-authz`. */
+        alias?: pulumi.Input<string>;
+        /** Extra plugin settings (`docker plugin set`), e.g. `{ args: "-quiet" }`. Default: `{}`. */
+        settings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    };
+    /** The Rego policy. */
+    policy?: {
+        /** Local folder with the policy (`*.rego` but tests, and `data.json`). Default: this project's `policies/`. */
+        directory?: string;
+        /** Operator data deep-merged over the policy's data.json (allow-lists, exceptions). Default: none. */
+        data?: Record<string, unknown>;
+        /** Folder on the host, mounted read-only into the plugin. Default: `/etc/docker/policies`. */
+        hostDirectory?: string;
+        /** The `opa` binary used to refuse a policy that does not compile. Default: `opa` on PATH. */
+        opaPath?: string;
+    };
+    /** Image for the canary containers run after enabling authorization; `""` skips the canary. Default: `<registry>/hdh/busybox:1`. */
+    canaryImage?: pulumi.Input<string>;
+    /** Command that restarts Docker. Default: the host's init system (systemd or /etc/init.d/docker). */
+    restartCommand?: pulumi.Input<string>;
+    /** Allow enabling userns-remap on a host with containers or images (they are hidden by it). Default: false. */
+    allowDataRootMove?: pulumi.Input<boolean>;
+}
+
+/**
+ * Makes one Docker host safe for untrusted users: user-namespace remapping backed by a reserved subordinate ID
+ * range, and an OPA authorization plugin enforcing the policy, applied over SSH in a safe order (remap first,
+ * then plugin, policy, and authorization last, proven by a canary).
+ */
+export class HardenedDockerHost extends pulumi.ComponentResource {
+    /** Docker server version. */
+    public readonly dockerVersion: pulumi.Output<string>;
+    /** Docker's data root (under userns-remap: `<root>/<uid>.<gid>`). */
+    public readonly dataRoot: pulumi.Output<string>;
+    /** The remap range, `user:start:count`. */
+    public readonly idRange: pulumi.Output<string>;
+    /** The plugin reference installed, and whether it is enabled. */
+    public readonly pluginReference: pulumi.Output<string>;
+    public readonly pluginEnabled: pulumi.Output<boolean>;
+    /** Whether Docker enforces the plugin. */
+    public readonly authorizationActive: pulumi.Output<boolean>;
+    /** SHA-256 of the host's daemon.json and of the policy file set. */
+    public readonly daemonJsonSha256: pulumi.Output<string>;
+    public readonly policySha256: pulumi.Output<string>;
+    /** Docker restarts done by the last change of daemon.json. */
+    public readonly restarts: pulumi.Output<number>;
+
+    constructor(name: string, args: HardenedDockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hardened-docker-host:index:HardenedDockerHost", name, {}, opts);
+        const child = { parent: this };
+        const connection = pulumi.output(args.connection).apply((c) => ({ ...c, label: c.label ?? name }));
+        const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
+        const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
+        const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
+        const hostPolicyDir = args.policy?.hostDirectory ?? "/etc/docker/policies";
+
+        // The policy is checked here, before any host is touched.
+        const files = loadPolicyFiles(args.policy?.directory ?? DEFAULT_POLICY_DIR);
+        if (args.policy?.data) {
+            const base = files["data.json"] ? JSON.parse(files["data.json"]) : {};
+            files["data.json"] = JSON.stringify(mergePolicyData(base, args.policy.data), null, 2) + "\n";
+        }
+        assertPolicyCompiles(files, args.policy?.opaPath);
+
+        const ids = new SubordinateIds(`${name}-subids`, {
+            connection, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
+        }, child);
+
+        const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) => {
+            const merged: Record<string, JsonValue> = { ...hardenedDefaults({ remapUser: user }), ...(overrides as JsonObject) };
+            return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null)) as JsonObject;
+        });
+        const daemon = new DaemonConfig(`${name}-daemon`, {
+            connection, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
+        }, { ...child, dependsOn: [ids] });
+
+        const policy = new RemoteFiles(`${name}-policy`, {
+            connection, directory: hostPolicyDir, files, exclusivePattern: "*",
+        }, { ...child, dependsOn: [daemon] });
+
+        // After remapping: a plugin installed under the old data root would be invisible afterwards.
+        const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
+        const plugin = new DockerPlugin(`${name}-plugin`, {
+            connection, reference, alias, dataRoot: daemon.dataRoot,
+            settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
+        }, { ...child, dependsOn: [policy] });
+
+        // Last: authorization on, proven by the canary, rolled back if it fails.
+        const authz = new Authorization(`${name}-authz`, {
+            connection, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
+            canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`,
+        }, { ...child, dependsOn: [plugin, policy] });
+
+        this.dockerVersion = daemon.dockerVersion;
+        this.dataRoot = daemon.dataRoot;
+        this.idRange = pulumi.interpolate`${remapUser}:${ids.start}:${ids.count}`;
+        this.pluginReference = plugin.installedReference;
+        this.pluginEnabled = plugin.enabled;
+        this.authorizationActive = authz.active;
+        this.daemonJsonSha256 = daemon.sha256;
+        this.policySha256 = policy.sha256;
+        this.restarts = daemon.restarts;
+        this.registerOutputs({
+            dockerVersion: this.dockerVersion, dataRoot: this.dataRoot, idRange: this.idRange,
+            pluginReference: this.pluginReference, pluginEnabled: this.pluginEnabled, authorizationActive: this.authorizationActive,
+            daemonJsonSha256: this.daemonJsonSha256, policySha256: this.policySha256, restarts: this.restarts,
+        });
+    }
+}

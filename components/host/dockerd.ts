@@ -1,0 +1,79 @@
+import { shq } from "./shell";
+
+/** Where we keep our record and backups on each host. */
+export const RECORD_DIR = "/var/lib/hardened-docker-host";
+export const DAEMON_JSON = "/etc/docker/daemon.json";
+
+/**
+ * Shell functions every step script starts with: restart and reload Docker through the host's own init
+ * system (or the user's command), wait until it answers, and install a daemon.json atomically with a backup.
+ */
+export function dockerFunctions(restartCommand?: string): string {
+    return `
+set -e
+HDH_REC=${RECORD_DIR}
+mkdir -p "$HDH_REC/backups"
+hdh_log() { echo "hdh: $*" >&2; }
+hdh_restart() {
+  ${restartCommand ? `sh -c ${shq(restartCommand)}` : `if [ -d /run/systemd/system ]; then systemctl restart docker
+  elif [ -x /etc/init.d/docker ]; then /etc/init.d/docker restart >/dev/null
+  else echo "no way to restart Docker here (no systemd, no /etc/init.d/docker): set restartCommand" >&2; return 1; fi`}
+  echo restart >> "$HDH_REC/restarts.log"
+}
+# SIGHUP makes dockerd reload the keys it can change live (authorization-plugins among them).
+hdh_reload() {
+  if [ -d /run/systemd/system ]; then systemctl reload docker; else kill -HUP "$(cat /var/run/docker.pid)"; fi
+  sleep 0.5
+}
+hdh_wait_healthy() {
+  i=0
+  while [ $i -lt 120 ]; do
+    docker version >/dev/null 2>&1 && return 0
+    # Fail fast when the daemon has already died (Debian's init script keeps its pid here).
+    if [ $i -gt 6 ] && [ -f /var/run/docker-ssd.pid ] && ! kill -0 "$(cat /var/run/docker-ssd.pid)" 2>/dev/null; then return 1; fi
+    sleep 0.5; i=$((i+1))
+  done
+  return 1
+}
+hdh_docker_log() { tail -n 15 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 15 --no-pager 2>/dev/null || true; }
+# hdh_install_daemon_json BASE64: back up the current file, validate where the engine can, write atomically.
+hdh_install_daemon_json() {
+  HDH_BACKUP="$HDH_REC/backups/daemon.json.$(date +%Y%m%d%H%M%S).$$"
+  if [ -f ${DAEMON_JSON} ]; then cp -p ${DAEMON_JSON} "$HDH_BACKUP"; else : > "$HDH_BACKUP.absent"; fi
+  ls -1t "$HDH_REC"/backups/daemon.json.* 2>/dev/null | tail -n +11 | xargs -r rm -f
+  mkdir -p /etc/docker
+  tmp=$(mktemp ${DAEMON_JSON}.hdh-XXXXXX)
+  echo "$1" | base64 -d > "$tmp"; chmod 0644 "$tmp"
+  if dockerd --help 2>&1 | grep -q -- '--validate'; then
+    dockerd --validate --config-file "$tmp" >/dev/null || { rm -f "$tmp"; echo "dockerd --validate refused the new daemon.json" >&2; return 1; }
+  fi
+  mv -f "$tmp" ${DAEMON_JSON}
+}
+hdh_restore_daemon_json() {
+  if [ -f "$HDH_BACKUP" ]; then cp -p "$HDH_BACKUP" ${DAEMON_JSON}; else rm -f ${DAEMON_JSON}; fi
+}
+# hdh_apply_daemon_json BASE64 restart|reload: install, restart or reload, and roll back if Docker does not come back.
+hdh_apply_daemon_json() {
+  hdh_install_daemon_json "$1"
+  if [ "$2" = restart ]; then hdh_restart || true; else hdh_reload || true; fi
+  if ! hdh_wait_healthy; then
+    log=$(hdh_docker_log)
+    hdh_restore_daemon_json; hdh_restart || true; hdh_wait_healthy || true
+    echo "Docker did not come back healthy with the new daemon.json; the previous one was restored. dockerd said:" >&2
+    echo "$log" >&2
+    return 3
+  fi
+}
+`;
+}
+
+/** Base64 of a text, for embedding in a script. */
+export function b64(text: string): string {
+    return Buffer.from(text, "utf8").toString("base64");
+}
+
+/** A script line that records what a step applied (one JSON file per step). */
+export function recordScript(step: string, record: object): string {
+    const file = `${RECORD_DIR}/${step}.json`;
+    return `mkdir -p ${RECORD_DIR} && echo ${shq(b64(JSON.stringify(record, null, 2) + "\n"))} | base64 -d > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * The preflight: everything the steps need to know about a host, read in one round trip.
+ */
+
+/** What the preflight found on a host. */
+export interface HostFacts {
+    /** `ID VERSION_ID` from /etc/os-release. */
+    os: string;
+    /** How Docker is restarted here. */
+    initSystem: "systemd" | "sysv" | "none";
+    /** Docker server version; empty when dockerd does not answer. */
+    dockerVersion: string;
+    /** Docker's data root as the daemon reports it (with the `<uid>.<gid>` suffix under userns-remap). */
+    dataRoot: string;
+    /** Containers (all states) and images in the current data root. */
+    containers: number;
+    images: number;
+    /** /etc/docker/daemon.json text, or undefined when there is none. */
+    daemonJson?: string;
+    subuid: string;
+    subgid: string;
+    loginDefs: string;
+    /** Authorization plugins the daemon has active now. */
+    activeAuthorizationPlugins: string[];
+    /** Whether the daemon runs with user-namespace remapping now. */
+    usernsActive: boolean;
+}
+
+/** The preflight script: prints `key=value` lines, file contents in base64. */
+export const probeScript = `
+b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
+echo "os=$( . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID")"
+if [ -d /run/systemd/system ]; then echo init=systemd; elif [ -x /etc/init.d/docker ]; then echo init=sysv; else echo init=none; fi
+echo "dockerVersion=$(docker version -f '{{.Server.Version}}' 2>/dev/null)"
+echo "dataRoot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)"
+echo "securityOptions=$(docker info -f '{{join .SecurityOptions ","}}' 2>/dev/null)"
+echo "authz=$(docker info -f '{{join .Plugins.Authorization ","}}' 2>/dev/null)"
+echo "containers=$(docker ps -aq 2>/dev/null | wc -l)"
+echo "images=$(docker images -aq 2>/dev/null | wc -l)"
+echo "daemonJson=$(b64 /etc/docker/daemon.json)"
+echo "subuid=$(b64 /etc/subuid)"
+echo "subgid=$(b64 /etc/subgid)"
+echo "loginDefs=$(b64 /etc/login.defs)"
+`;
+
+function decode(v: string | undefined): string | undefined {
+    return v === undefined || v === "absent" ? undefined : Buffer.from(v, "base64").toString("utf8");
+}
+
+/** Parses the preflight's output. */
+export function parseProbe(out: string): HostFacts {
+    const kv = new Map<string, string>();
+    for (const line of out.split("\n")) {
+        const i = line.indexOf("=");
+        if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
+    }
+    const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const init = kv.get("init");
+    return {
+        os: kv.get("os") ?? "",
+        initSystem: init === "systemd" || init === "sysv" ? init : "none",
+        dockerVersion: kv.get("dockerVersion") ?? "",
+        dataRoot: kv.get("dataRoot") ?? "",
+        containers: Number(kv.get("containers") ?? 0),
+        images: Number(kv.get("images") ?? 0),
+        daemonJson: decode(kv.get("daemonJson")),
+        subuid: decode(kv.get("subuid")) ?? "",
+        subgid: decode(kv.get("subgid")) ?? "",
+        loginDefs: decode(kv.get("loginDefs")) ?? "",
+        activeAuthorizationPlugins: list(kv.get("authz")),
+        usernsActive: list(kv.get("securityOptions")).some((o) => o.includes("name=userns")),
+    };
+}

@@ -1,0 +1,146 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostInputError } from "../plan/errors";
+import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
+import { b64, dockerFunctions, recordScript } from "../host/dockerd";
+import { HostFacts, parseProbe, probeScript } from "../host/probe";
+import { runScript } from "../ssh/session";
+import { SshTarget, targetLabel } from "../ssh/target";
+
+/** Inputs and state of DaemonConfig (see daemonConfig.ts). */
+export interface DaemonConfigState {
+    connection: SshTarget;
+    /** The daemon.json keys this resource owns, with their desired values (never `authorization-plugins`). */
+    settings: JsonObject;
+    /** Command that restarts Docker; none = the host's init system. */
+    restartCommand?: string;
+    /** Allow enabling or changing userns-remap on a host with containers or images (they are hidden by it). */
+    allowDataRootMove: boolean;
+    /** What the next change does to Docker (shown by `pulumi preview --diff`): restart, reload or nothing. */
+    dockerAction?: string;
+    /** The values our keys had before we first set them (null: absent), restored on destroy. */
+    previous: Record<string, JsonValue>;
+    /** SHA-256 of the whole daemon.json on the host. */
+    sha256: string;
+    dockerVersion: string;
+    /** Docker's data root now (under userns-remap: `<root>/<uid>.<gid>`). */
+    dataRoot: string;
+    initSystem: string;
+    /** Docker restarts done by the last change of this resource. */
+    restarts: number;
+}
+
+function parseDaemonJson(host: string, text: string | undefined): JsonObject {
+    if (text === undefined || text.trim() === "") return {};
+    try {
+        const v = JSON.parse(text) as JsonValue;
+        if (v && typeof v === "object" && !Array.isArray(v)) return v;
+    } catch {
+        // fall through
+    }
+    throw new HostInputError(host, "/etc/docker/daemon.json", "the existing file is not a JSON object, so it cannot be merged",
+        "repair or remove the file on the host, then run again");
+}
+
+async function probe(connection: SshTarget): Promise<HostFacts> {
+    const facts = parseProbe(await runScript(connection, probeScript, "preflight"));
+    if (!facts.dockerVersion) {
+        throw new HostInputError(targetLabel(connection), "connection", "Docker does not answer on this host (docker version failed)",
+            "install and start Docker on the host before hardening it");
+    }
+    return facts;
+}
+
+/** The daemon.json we want: the host's file with our keys set (and keys we no longer own restored). */
+function desiredConfig(current: JsonObject, settings: JsonObject, restore: Record<string, JsonValue>): JsonObject {
+    const out: JsonObject = { ...current };
+    for (const [k, v] of Object.entries(restore)) {
+        if (v === null) delete out[k];
+        else out[k] = v;
+    }
+    for (const [k, v] of Object.entries(settings)) out[k] = v;
+    return out;
+}
+
+function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
+    const moves = (current["userns-remap"] ?? null) !== (desired["userns-remap"] ?? null);
+    if (moves && !allowed && facts.containers + facts.images > 0) {
+        throw new HostInputError(host, "userns",
+            `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): Docker moves its data root to <root>/<uid>.<gid>`,
+            "remove them first, or set allowDataRootMove: true to accept that they disappear from view (they stay on disk)");
+    }
+}
+
+async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Promise<DaemonConfigState> {
+    const host = targetLabel(news.connection);
+    const facts = await probe(news.connection);
+    const current = parseDaemonJson(host, facts.daemonJson);
+    const previous: Record<string, JsonValue> = { ...(olds?.previous ?? {}) };
+    const restore: Record<string, JsonValue> = {};
+    for (const k of Object.keys(olds?.settings ?? {})) {
+        if (!(k in news.settings)) {
+            restore[k] = previous[k] ?? null;
+            delete previous[k];
+        }
+    }
+    for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
+    const desired = desiredConfig(current, news.settings, restore);
+    hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
+    return apply(news, facts, current, desired, previous);
+}
+
+async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
+    const text = canonicalJson(desired);
+    const base = { ...state, previous, sha256: sha256Hex(text), dockerVersion: facts.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
+    if (canonicalJson(current) === text) return { ...base, dataRoot: facts.dataRoot, restarts: 0 };
+    const action = restartNeeded(current, desired) ? "restart" : "reload";
+    const out = await runScript(state.connection, [
+        dockerFunctions(state.restartCommand),
+        `hdh_apply_daemon_json ${b64(text)} ${action}`,
+        recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, sha256: sha256Hex(text), action, at: new Date().toISOString() }),
+        `echo "dataRoot=$(docker info -f '{{.DockerRootDir}}')"`,
+    ].join("\n"), `applying daemon.json (${action})`);
+    return { ...base, dataRoot: parseProbe(out).dataRoot, restarts: action === "restart" ? 1 : 0 };
+}
+
+/** Implementation of DaemonConfig (loaded by its lazy provider). */
+export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, DaemonConfigState> = {
+    async check(olds, news) {
+        const host = targetLabel(news.connection);
+        validateDaemonConfig(host, news.settings, "daemonConfig");
+        if ("authorization-plugins" in news.settings) {
+            throw new HostInputError(host, "daemonConfig.authorization-plugins", "this key is managed by the component (it enables the plugin last, after the policy)",
+                "remove it from daemonConfig; set plugin.alias instead");
+        }
+        const before = olds?.settings ?? {};
+        const changed = canonicalJson(before) !== canonicalJson(news.settings);
+        const dockerAction = !changed ? "none" : restartNeeded(before, news.settings) ? "restart dockerd" : "reload dockerd (SIGHUP)";
+        return { inputs: { ...news, dockerAction } };
+    },
+    async diff(_id, olds, news) {
+        const changes = canonicalJson(olds.settings) !== canonicalJson(news.settings) || olds.restartCommand !== news.restartCommand;
+        return { changes };
+    },
+    async create(inputs) {
+        return { id: `${targetLabel(inputs.connection)}:/etc/docker/daemon.json`, outs: await converge(inputs) };
+    },
+    async update(_id, olds, news) {
+        return { outs: await converge(news, olds) };
+    },
+    async read(id, props) {
+        if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
+        const facts = parseProbe(await runScript(props.connection, probeScript, "reading daemon.json"));
+        const current = parseDaemonJson(targetLabel(props.connection), facts.daemonJson);
+        const settings: JsonObject = {};
+        for (const k of Object.keys(props.settings)) settings[k] = current[k] ?? null;
+        const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
+        return { id, props: state, inputs: state };
+    },
+    async delete(_id, props) {
+        const host = targetLabel(props.connection);
+        const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));
+        const current = parseDaemonJson(host, facts.daemonJson);
+        const restore: Record<string, JsonValue> = {};
+        for (const k of Object.keys(props.settings)) restore[k] = props.previous[k] ?? null;
+        await apply(props, facts, current, desiredConfig(current, {}, restore), {});
+    },
+};

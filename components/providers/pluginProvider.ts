@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
+import { parseProbe, probeScript } from "../host/probe";
+import { shq } from "../host/shell";
+import { runScript } from "../ssh/session";
+import { SshTarget, targetLabel } from "../ssh/target";
+import { JsonObject } from "../plan/daemonConfig";
+import { withAuthorizationPaused } from "./authzScripts";
+
+/** Inputs and state of DockerPlugin (see dockerPlugin.ts). */
+export interface DockerPluginState {
+    connection: SshTarget;
+    /** Image reference with a pinned tag (or digest). */
+    reference: string;
+    /** The name Docker knows the plugin by (used in `authorization-plugins`). */
+    alias: string;
+    /** Plugin settings (`docker plugin set` KEY=VALUE), e.g. the policy mount's source. */
+    settings: Record<string, string>;
+    /** Docker's data root when installed: a plugin installed under another data root is invisible, so a change reinstalls. */
+    dataRoot: string;
+    /** How a change is carried out while the plugin guards the host (shown in previews). */
+    changeProcedure: string;
+    /** Whether the plugin is enabled on the host. */
+    enabled: boolean;
+    /** The reference Docker reports for the installed plugin (empty when missing). */
+    installedReference: string;
+}
+
+export const CHANGE_PROCEDURE =
+    "docker socket closed to non-root users; authorization paused; plugin installed/upgraded/enabled; authorization restored; socket reopened";
+
+function settingArgs(settings: Record<string, string>): string {
+    return Object.entries(settings).sort().map(([k, v]) => shq(`${k}=${v}`)).join(" ");
+}
+
+/** One idempotent script: install or upgrade to the pinned reference, apply settings, enable. */
+function ensureScript(s: DockerPluginState): string {
+    const a = shq(s.alias);
+    const ref = shq(s.reference);
+    return `
+if docker plugin inspect ${a} >/dev/null 2>&1; then
+  if [ "$(docker plugin inspect -f '{{.PluginReference}}' ${a})" != ${shq(s.reference)} ]; then
+    docker plugin disable -f ${a} >/dev/null 2>&1 || true
+    docker plugin upgrade --grant-all-permissions --skip-remote-check ${a} ${ref} >/dev/null
+  fi
+else
+  docker plugin install --grant-all-permissions --disable --alias ${a} ${ref} >/dev/null
+fi
+want=${shq(b64(JSON.stringify(Object.entries(s.settings).sort())))}
+have=$(cat ${RECORD_DIR}/plugin-settings.${s.alias} 2>/dev/null || true)
+if [ "$want" != "$have" ] || [ "$(docker plugin inspect -f '{{.Enabled}}' ${a})" != true ]; then
+  docker plugin disable -f ${a} >/dev/null 2>&1 || true
+  ${Object.keys(s.settings).length ? `docker plugin set ${a} ${settingArgs(s.settings)}` : ":"}
+  echo "$want" > ${RECORD_DIR}/plugin-settings.${s.alias}
+  docker plugin enable ${a} >/dev/null
+fi
+`;
+}
+
+async function converge(s: DockerPluginState): Promise<DockerPluginState> {
+    const facts = parseProbe(await runScript(s.connection, probeScript, "preflight"));
+    const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+    await runScript(s.connection, [
+        dockerFunctions(),
+        withAuthorizationPaused(current, s.alias, ensureScript(s)),
+        recordScript("plugin", { alias: s.alias, reference: s.reference, settings: s.settings, at: new Date().toISOString() }),
+    ].join("\n"), `installing plugin ${s.reference} as ${s.alias}`);
+    return { ...s, enabled: true, installedReference: s.reference };
+}
+
+/** Implementation of DockerPlugin (loaded by its lazy provider). */
+export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, DockerPluginState> = {
+    async check(_olds, news) {
+        if (!/[:@]/.test(news.reference.split("/").pop() ?? "") || news.reference.endsWith(":latest")) {
+            throw new Error(`host ${targetLabel(news.connection)}: plugin.image: "${news.reference}" is not pinned. Fix: use a versioned tag or a digest`);
+        }
+        return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
+    },
+    async diff(_id, olds, news) {
+        const replaces = olds.alias !== news.alias ? ["alias"] : olds.dataRoot !== news.dataRoot ? ["dataRoot"] : [];
+        const changes = replaces.length > 0 || olds.reference !== news.reference || !olds.enabled || olds.installedReference !== news.reference
+            || JSON.stringify(Object.entries(olds.settings).sort()) !== JSON.stringify(Object.entries(news.settings).sort());
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs) {
+        return { id: `${targetLabel(inputs.connection)}:plugin:${inputs.alias}`, outs: await converge(inputs) };
+    },
+    async update(_id, _olds, news) {
+        return { outs: await converge(news) };
+    },
+    async read(id, props) {
+        if (!props) throw new Error(`DockerPlugin ${id}: cannot import without its connection`);
+        // With a missing or disabled authz plugin the API refuses everything; that reads as "not enabled".
+        const out = await runScript(props.connection,
+            `docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' ${shq(props.alias)} 2>/dev/null || echo "- false"`, `reading plugin ${props.alias}`);
+        const [ref, enabled] = out.trim().split(/\s+/);
+        const state = { ...props, installedReference: ref === "-" ? "" : ref, enabled: enabled === "true" };
+        return { id, props: state, inputs: state };
+    },
+    async delete(_id, props) {
+        const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));
+        const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+        const remove = `docker plugin disable -f ${shq(props.alias)} >/dev/null 2>&1 || true
+docker plugin rm -f ${shq(props.alias)} >/dev/null 2>&1 || true
+rm -f ${RECORD_DIR}/plugin.json ${RECORD_DIR}/plugin-settings.${props.alias}`;
+        await runScript(props.connection, [dockerFunctions(), withAuthorizationPaused(current, props.alias, remove)].join("\n"),
+            `removing plugin ${props.alias}`);
+    },
+};

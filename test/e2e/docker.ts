@@ -1,0 +1,38 @@
+import { execFileSync } from "node:child_process";
+import { inventory, onHost } from "./support";
+
+/** A Docker API answer: HTTP status and parsed body (`message` carries the daemon's error text). */
+export interface ApiAnswer {
+    status: number;
+    body: unknown;
+    message: string;
+}
+
+/**
+ * Sends one raw Docker API request to a fleet host's socket (the way any local user of the socket could),
+ * so tests see exactly what the daemon and its authorization plugin answer.
+ */
+export function dockerApi(host: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): ApiAnswer {
+    const sock = inventory().hosts.find((h) => h.name === host)?.dockerSocket;
+    if (!sock) throw new Error(`no fleet host ${host}`);
+    const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", sock, "-X", method];
+    for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+    if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", typeof body === "string" ? body : JSON.stringify(body));
+    args.push(`http://localhost${path}`);
+    const out = execFileSync("curl", args, { encoding: "utf8", timeout: 120_000 });
+    const i = out.lastIndexOf("\n");
+    const text = out.slice(0, i);
+    let parsed: unknown = text;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        // plain text answer
+    }
+    const message = typeof parsed === "object" && parsed !== null && "message" in parsed ? String((parsed as { message: unknown }).message) : text;
+    return { status: Number(out.slice(i + 1)), body: parsed, message };
+}
+
+/** The PID of a host's dockerd (changes when Docker restarts). */
+export function dockerdPid(host: string): string {
+    return onHost(host, "cat /var/run/docker.pid").trim();
+}
