@@ -36,11 +36,13 @@ hdh_wait_healthy() {
   return 1
 }
 hdh_docker_log() { tail -n 15 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 15 --no-pager 2>/dev/null || true; }
-# hdh_install_daemon_json BASE64: back up the current file, validate where the engine can, write atomically.
+# hdh_install_daemon_json BASE64|-: back up the current file, validate where the engine can, write atomically
+# (- removes the file).
 hdh_install_daemon_json() {
   HDH_BACKUP="$HDH_REC/backups/daemon.json.$(date +%Y%m%d%H%M%S).$$"
   if [ -f ${DAEMON_JSON} ]; then cp -p ${DAEMON_JSON} "$HDH_BACKUP"; else : > "$HDH_BACKUP.absent"; fi
   ls -1t "$HDH_REC"/backups/daemon.json.* 2>/dev/null | tail -n +11 | xargs -r rm -f
+  if [ "$1" = - ]; then rm -f ${DAEMON_JSON}; return 0; fi
   mkdir -p /etc/docker
   tmp=$(mktemp ${DAEMON_JSON}.hdh-XXXXXX)
   echo "$1" | base64 -d > "$tmp"; chmod 0644 "$tmp"

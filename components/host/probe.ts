@@ -24,6 +24,8 @@ export interface HostFacts {
     activeAuthorizationPlugins: string[];
     /** Whether the daemon runs with user-namespace remapping now. */
     usernsActive: boolean;
+    /** Our record of the last daemon.json change on this host (JSON text), if any. */
+    daemonJsonRecord?: string;
 }
 
 /** The preflight script: prints `key=value` lines, file contents in base64. */
@@ -41,6 +43,7 @@ echo "daemonJson=$(b64 /etc/docker/daemon.json)"
 echo "subuid=$(b64 /etc/subuid)"
 echo "subgid=$(b64 /etc/subgid)"
 echo "loginDefs=$(b64 /etc/login.defs)"
+echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
 `;
 
 function decode(v: string | undefined): string | undefined {
@@ -69,5 +72,6 @@ export function parseProbe(out: string): HostFacts {
         loginDefs: decode(kv.get("loginDefs")) ?? "",
         activeAuthorizationPlugins: list(kv.get("authz")),
         usernsActive: list(kv.get("securityOptions")).some((o) => o.includes("name=userns")),
+        daemonJsonRecord: decode(kv.get("daemonJsonRecord")),
     };
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
-import { b64, dockerFunctions, recordScript } from "../host/dockerd";
+import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
 import { HostFacts, parseProbe, probeScript } from "../host/probe";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
@@ -27,6 +27,8 @@ export interface DaemonConfigState {
     initSystem: string;
     /** Docker restarts done by the last change of this resource. */
     restarts: number;
+    /** The host's daemon.json before we first changed it (null: there was none), restored verbatim on destroy. */
+    original: string | null;
 }
 
 function parseDaemonJson(host: string, text: string | undefined): JsonObject {
@@ -50,15 +52,30 @@ async function probe(connection: SshTarget): Promise<HostFacts> {
     return facts;
 }
 
-/** The daemon.json we want: the host's file with our keys set (and keys we no longer own restored). */
+const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The daemon.json we want: the host's file with our keys set (and keys we no longer own restored). For object
+ * keys (e.g. log-opts) we set only our sub-keys: the operator's other sub-keys stay.
+ */
 function desiredConfig(current: JsonObject, settings: JsonObject, restore: Record<string, JsonValue>): JsonObject {
     const out: JsonObject = { ...current };
     for (const [k, v] of Object.entries(restore)) {
         if (v === null) delete out[k];
         else out[k] = v;
     }
-    for (const [k, v] of Object.entries(settings)) out[k] = v;
+    for (const [k, v] of Object.entries(settings)) out[k] = isObject(v) && isObject(out[k]) ? { ...(out[k] as JsonObject), ...v } : v;
     return out;
+}
+
+/** What the host has for our keys, in the shape we set them (object keys: only our sub-keys). */
+function ownedView(current: JsonObject, settings: JsonObject): JsonObject {
+    const view: JsonObject = {};
+    for (const [k, v] of Object.entries(settings)) {
+        const have = current[k];
+        view[k] = isObject(v) && isObject(have) ? Object.fromEntries(Object.keys(v).filter((s) => s in have).map((s) => [s, have[s]])) : have ?? null;
+    }
+    return view;
 }
 
 function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
@@ -74,7 +91,9 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     const host = targetLabel(news.connection);
     const facts = await probe(news.connection);
     const current = parseDaemonJson(host, facts.daemonJson);
-    const previous: Record<string, JsonValue> = { ...(olds?.previous ?? {}) };
+    // A run that failed after changing the host left a record: what was there before us is in it, not in the file.
+    const record = !olds && facts.daemonJsonRecord ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null }) : undefined;
+    const previous: Record<string, JsonValue> = { ...(olds?.previous ?? record?.previous ?? {}) };
     const restore: Record<string, JsonValue> = {};
     for (const k of Object.keys(olds?.settings ?? {})) {
         if (!(k in news.settings)) {
@@ -85,18 +104,21 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
     const desired = desiredConfig(current, news.settings, restore);
     hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
-    return apply(news, facts, current, desired, previous);
+    const original = olds ? olds.original : record && record.original !== undefined ? record.original : facts.daemonJson ?? null;
+    return apply({ ...news, original }, facts, current, desired, canonicalJson(desired), previous);
 }
 
-async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
-    const text = canonicalJson(desired);
-    const base = { ...state, previous, sha256: sha256Hex(text), dockerVersion: facts.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
-    if (canonicalJson(current) === text) return { ...base, dataRoot: facts.dataRoot, restarts: 0 };
+/** Writes `text` as daemon.json (null: remove the file) and restarts or reloads Docker as the change needs. */
+async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, text: string | null,
+    previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
+    const sha256 = sha256Hex(text ?? "");
+    const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
+    if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
     const out = await runScript(state.connection, [
         dockerFunctions(state.restartCommand),
-        `hdh_apply_daemon_json ${b64(text)} ${action}`,
-        recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, sha256: sha256Hex(text), action, at: new Date().toISOString() }),
+        text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
+        text === null ? `rm -f ${RECORD_DIR}/daemon-json.json` : recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, original: state.original, sha256, action, at: new Date().toISOString() }),
         `echo "dataRoot=$(docker info -f '{{.DockerRootDir}}')"`,
     ].join("\n"), `applying daemon.json (${action})`);
     return { ...base, dataRoot: parseProbe(out).dataRoot, restarts: action === "restart" ? 1 : 0 };
@@ -130,8 +152,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
         const facts = parseProbe(await runScript(props.connection, probeScript, "reading daemon.json"));
         const current = parseDaemonJson(targetLabel(props.connection), facts.daemonJson);
-        const settings: JsonObject = {};
-        for (const k of Object.keys(props.settings)) settings[k] = current[k] ?? null;
+        const settings = ownedView(current, props.settings);
         const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
         return { id, props: state, inputs: state };
     },
@@ -141,6 +162,10 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const current = parseDaemonJson(host, facts.daemonJson);
         const restore: Record<string, JsonValue> = {};
         for (const k of Object.keys(props.settings)) restore[k] = props.previous[k] ?? null;
-        await apply(props, facts, current, desiredConfig(current, {}, restore), {});
+        const restored = desiredConfig(current, {}, restore);
+        // Nothing else changed since we came: put back the operator's own file, byte for byte (or no file).
+        const original = props.original === null ? (Object.keys(restored).length === 0 ? null : undefined)
+            : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored) ? props.original : undefined;
+        await apply(props, facts, current, restored, original === undefined ? canonicalJson(restored) : original, {});
     },
 };

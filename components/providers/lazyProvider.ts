@@ -20,12 +20,14 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string):
         }
         return require(resolved).provider;
     };
+    // Outputs travel as protobuf Structs, which have no `undefined`: drop such fields (JSON does exactly that).
+    const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
     return {
         check: (olds, news) => { const p = load(); return p.check ? p.check(olds, news) : Promise.resolve({ inputs: news }); },
         diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },
-        create: (inputs) => load().create(inputs),
-        read: (id, props) => { const p = load(); return p.read ? p.read(id, props) : Promise.resolve({ id, props }); },
-        update: (id, olds, news) => { const p = load(); return p.update ? p.update(id, olds, news) : Promise.resolve({ outs: news }); },
+        create: async (inputs) => plain(await load().create(inputs)),
+        read: async (id, props) => { const p = load(); return plain(p.read ? await p.read(id, props) : { id, props }); },
+        update: async (id, olds, news) => { const p = load(); return plain(p.update ? await p.update(id, olds, news) : { outs: news }); },
         delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
     };
 }
