@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JsonObject, canonicalJson } from "../plan/daemonConfig";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
 import { parseProbe, probeScript } from "../host/probe";
+import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { canaryScript, listsAuthorizationPlugin, withAuthorizationPlugin } from "./authzScripts";
@@ -30,7 +31,8 @@ async function enable(s: AuthorizationState): Promise<AuthorizationState> {
         dockerFunctions(),
         s.canaryImage ? canaryScript(s.canaryImage, s.alias) : "hdh_canary() { :; }",
         alreadyListed ? "" : `hdh_apply_daemon_json ${b64(canonicalJson(enabled))} reload`,
-        `if ! docker info -f '{{join .Plugins.Authorization ","}}' | grep -qw '${s.alias}' || ! hdh_canary; then`,
+        // docker info does not list authz plugins enabled by a reload, so the canary's refusal is the proof.
+        "if ! hdh_canary; then",
         alreadyListed ? "" : `  hdh_restore_daemon_json; hdh_reload; echo "authorization was rolled back" >&2`,
         "  exit 5",
         "fi",
@@ -54,9 +56,11 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
     },
     async read(id, props) {
         if (!props) throw new Error(`Authorization ${id}: cannot import without its connection`);
-        const facts = parseProbe(await runScript(props.connection, probeScript, "reading authorization"));
-        const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
-        const active = listsAuthorizationPlugin(current, props.alias) && facts.activeAuthorizationPlugins.includes(props.alias);
+        // Active: listed in daemon.json, and the plugin enabled (a disabled one makes the API refuse everything).
+        const out = await runScript(props.connection, `cat /etc/docker/daemon.json 2>/dev/null || echo '{}'; echo; echo "enabled=$(docker plugin inspect -f '{{.Enabled}}' ${shq(props.alias)} 2>/dev/null)"`,
+            "reading authorization");
+        const [json, enabledLine = ""] = out.split(/\n(?=enabled=)/);
+        const active = listsAuthorizationPlugin(JSON.parse(json.trim() || "{}") as JsonObject, props.alias) && enabledLine.trim() === "enabled=true";
         const state = { ...props, active };
         return { id, props: state, inputs: state };
     },
