@@ -23,7 +23,17 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string):
     // Outputs travel as protobuf Structs, which have no `undefined`: drop such fields (JSON does exactly that).
     const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
     return {
-        check: (olds, news) => { const p = load(); return p.check ? p.check(olds, news) : Promise.resolve({ inputs: news }); },
+        // Bad input found by a check becomes a check failure: the CLI shows the message (host, field, fix) plainly.
+        check: async (olds, news) => {
+            const p = load();
+            try {
+                return p.check ? await p.check(olds, news) : { inputs: news };
+            } catch (e) {
+                const err = e as Error & { field?: string };
+                if (!err.field) throw e;
+                return { inputs: news, failures: [{ property: err.field.split(".")[0], reason: err.message }] };
+            }
+        },
         diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },
         create: async (inputs) => plain(await load().create(inputs)),
         read: async (id, props) => { const p = load(); return plain(p.read ? await p.read(id, props) : { id, props }); },

@@ -31,14 +31,14 @@ describe("HardenedDockerHost on the local fleet", () => {
         const r = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
         run(["config", "rm", "--path", "daemonConfig.icc-typo"]);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/host h1: daemonConfig\.icc-typo: .*Fix:/);
+        expect(r.stdout + r.stderr).toMatch(/host h\d: daemonConfig\.icc-typo: unknown daemon.json key.*Fix:/);
         for (const h of hosts) expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
     });
 
     test("preview --diff shows each host's daemon.json keys, the policy, the ID range, the plugin and a Docker restart", () => {
         const out = run(["preview", "--diff"]);
         for (const h of hosts) expect(out).toContain(`HardenedDockerHost::${h}`);
-        expect(out).toMatch(/"userns-remap"\s*:\s*"dockremap"/);
+        expect(out).toMatch(/userns-remap\s*:\s*"dockremap"/);
         expect(out).toMatch(/dockerAction\s*:\s*"restart dockerd"/);
         expect(out).toMatch(/authz\.rego/);
         expect(out).toMatch(/owner\s*:\s*"dockremap"/);
@@ -57,7 +57,7 @@ describe("HardenedDockerHost on the local fleet", () => {
             expect(cfg["authorization-plugins"]).toEqual(["hdh-authz"]);
             expect(cfg.icc).toBe(false);
             const denied = dockerApi(h, "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
-            expect(denied.message).toMatch(/authorization denied by plugin hdh-authz: .*privileged/i);
+            expect(denied.message).toMatch(/authorization denied by plugin hdh-authz(:latest)?: .*privileged/i);
         }
         // h2: alice's range [231072, 296608) is not overlapped; h3: the operator's keys survive.
         const h2 = hostFile("h2", "/etc/subuid").match(/^dockremap:(\d+):(\d+)$/m)!;
@@ -80,7 +80,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         onHost("h2", "sed -i '/^dockremap:/d' /etc/subuid");
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
         const refresh = run(["refresh", "--yes", "--diff"]);
-        expect(refresh).toMatch(/"icc"\s*:\s*false\s*=>\s*true/);
+        expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);
         expect(refresh).toMatch(/authz\.rego/);
         expect(refresh).toMatch(/evil\.rego/);
         expect(refresh).toMatch(/start\s*:\s*\d+\s*=>\s*0/);
