@@ -10,6 +10,8 @@ export interface HostFacts {
     initSystem: "systemd" | "sysv" | "none";
     /** Docker server version; empty when dockerd does not answer. */
     dockerVersion: string;
+    /** dockerd answers, but its authorization plugin refuses our requests (e.g. the policy was removed). */
+    apiRefused: boolean;
     /** Docker's data root as the daemon reports it (with the `<uid>.<gid>` suffix under userns-remap). */
     dataRoot: string;
     /** Containers (all states) and images in the current data root. */
@@ -34,6 +36,7 @@ b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
 echo "os=$( . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID")"
 if [ -d /run/systemd/system ]; then echo init=systemd; elif [ -x /etc/init.d/docker ]; then echo init=sysv; else echo init=none; fi
 echo "dockerVersion=$(docker version -f '{{.Server.Version}}' 2>/dev/null)"
+if docker version 2>&1 | grep -q "authorization denied"; then echo apiRefused=yes; fi
 echo "dataRoot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)"
 echo "securityOptions=$(docker info -f '{{join .SecurityOptions ","}}' 2>/dev/null)"
 echo "authz=$(docker info -f '{{join .Plugins.Authorization ","}}' 2>/dev/null)"
@@ -63,6 +66,7 @@ export function parseProbe(out: string): HostFacts {
         os: kv.get("os") ?? "",
         initSystem: init === "systemd" || init === "sysv" ? init : "none",
         dockerVersion: kv.get("dockerVersion") ?? "",
+        apiRefused: kv.get("apiRefused") === "yes",
         dataRoot: kv.get("dataRoot") ?? "",
         containers: Number(kv.get("containers") ?? 0),
         images: Number(kv.get("images") ?? 0),

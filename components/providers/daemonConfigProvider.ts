@@ -45,7 +45,7 @@ function parseDaemonJson(host: string, text: string | undefined): JsonObject {
 
 async function probe(connection: SshTarget): Promise<HostFacts> {
     const facts = parseProbe(await runScript(connection, probeScript, "preflight"));
-    if (!facts.dockerVersion) {
+    if (!facts.dockerVersion && !facts.apiRefused) {
         throw new HostInputError(targetLabel(connection), "connection", "Docker does not answer on this host (docker version failed)",
             "install and start Docker on the host before hardening it");
     }
@@ -112,8 +112,8 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
 async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, text: string | null,
     previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
     const sha256 = sha256Hex(text ?? "");
-    const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
-    if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot, restarts: 0 };
+    const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
+    if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
     const out = await runScript(state.connection, [
         dockerFunctions(state.restartCommand),
@@ -121,7 +121,7 @@ async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonOb
         text === null ? `rm -f ${RECORD_DIR}/daemon-json.json` : recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, original: state.original, sha256, action, at: new Date().toISOString() }),
         `echo "dataRoot=$(docker info -f '{{.DockerRootDir}}')"`,
     ].join("\n"), `applying daemon.json (${action})`);
-    return { ...base, dataRoot: parseProbe(out).dataRoot, restarts: action === "restart" ? 1 : 0 };
+    return { ...base, dataRoot: parseProbe(out).dataRoot || facts.dataRoot || state.dataRoot, restarts: action === "restart" ? 1 : 0 };
 }
 
 /** Implementation of DaemonConfig (loaded by its lazy provider). */
@@ -133,9 +133,14 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
             throw new HostInputError(host, "daemonConfig.authorization-plugins", "this key is managed by the component (it enables the plugin last, after the policy)",
                 "remove it from daemonConfig; set plugin.alias instead");
         }
-        const before = olds?.settings ?? {};
-        const changed = canonicalJson(before) !== canonicalJson(news.settings);
-        const dockerAction = !changed ? "none" : restartNeeded(before, news.settings) ? "restart dockerd" : "reload dockerd (SIGHUP)";
+        // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
+        // that would hide existing containers and images before anything changes.
+        const facts = await probe(news.connection);
+        const current = parseDaemonJson(host, facts.daemonJson);
+        const desired = desiredConfig(current, news.settings, {});
+        hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
+        const changed = canonicalJson(current) !== canonicalJson(desired);
+        const dockerAction = !changed ? "none" : restartNeeded(current, desired) ? "restart dockerd" : "reload dockerd (SIGHUP)";
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {

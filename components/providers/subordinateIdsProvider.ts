@@ -14,6 +14,8 @@ export interface SubordinateIdsState {
     count: number;
     /** Requested fixed start; none = first fit. */
     requestedStart?: number;
+    /** The range planned at preview (`owner:start:count`), shown by `pulumi preview --diff`. */
+    range?: string;
     /** The range in /etc/subuid and /etc/subgid (0 when missing on the host). */
     start: number;
     gidStart: number;
@@ -109,7 +111,12 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         if (!Number.isInteger(news.count) || news.count < 65536) {
             throw new HostInputError(host, "userns.count", `${news.count} IDs are too few for a container's 0..65535`, "use at least 65536");
         }
-        return { inputs: news };
+        // Plan at preview, so `pulumi preview --diff` shows the range a host will get.
+        const files = await readIdFiles(news.connection, news.owner);
+        const bounds = parseLoginDefs(files.loginDefs);
+        const plan = planSubordinateRange({ host, file: "/etc/subuid", content: files.subuid, owner: news.owner, count: news.count,
+            start: news.requestedStart, min: bounds.subUidMin, max: bounds.subUidMax });
+        return { inputs: { ...news, range: `${news.owner}:${plan.range.start}:${plan.range.count}` } };
     },
     async diff(_id, olds, news) {
         const replaces = olds.owner !== news.owner ? ["owner"] : [];
