@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ROOT, inventory, onHost, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerApi, dockerdPid } from "./docker";
 
@@ -35,6 +39,39 @@ describe("HardenedDockerHost on the local fleet", () => {
         for (const h of hosts) expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
     });
 
+    test("enabling userns-remap over existing images is refused at preview unless allowed, and nothing changes", () => {
+        const pulled = dockerApi("h1", "POST", `/v1.41/images/create?fromImage=${fleet.registry}/hdh/busybox&tag=1`);
+        expect(pulled.status).toBe(200);
+        const r = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
+        dockerApi("h1", "DELETE", `/v1.41/images/${encodeURIComponent(`${fleet.registry}/hdh/busybox:1`)}`);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/host h1: userns: changing userns-remap would hide 0 container\(s\) and 1 image\(s\).*Fix: .*allowDataRootMove/);
+        expect(hostFile("h1", "/etc/docker/daemon.json")).toBe(before.h1.daemonJson);
+    });
+
+    test("a policy that does not compile is refused before it reaches any host", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-bad-policy-"));
+        fs.writeFileSync(path.join(dir, "authz.rego"), "package docker.authz\n\nimport rego.v1\n\nallow if {\n");
+        run(["config", "set", "policyDirectory", dir]);
+        const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
+        run(["config", "rm", "policyDirectory"]);
+        fs.rmSync(dir, { recursive: true });
+        expect(r.code).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/policy: the policy does not compile, so no host was changed:[\s\S]*authz\.rego:\d+/);
+        for (const h of hosts) {
+            expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
+            expect(hostFile(h, "/etc/subuid")).toBe(before[h].subuid);
+        }
+    });
+
+    test("a sudo user that needs a password gets a clear error naming the fix", () => {
+        run(["config", "set", "--path", "users.h1", "nosudo"]);
+        const r = pulumi(ROOT, ["preview", "--stack", stack]);
+        run(["config", "rm", "--path", "users.h1"]);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /);
+    });
+
     test("preview --diff shows each host's daemon.json keys, the policy, the ID range, the plugin and a Docker restart", () => {
         const out = run(["preview", "--diff"]);
         for (const h of hosts) expect(out).toContain(`HardenedDockerHost::${h}`);
@@ -67,6 +104,27 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(h3["log-opts"].labels).toBe("team");
     });
 
+    test("the plugin fails closed without its policy and recovers when the file is back, without restarting Docker", () => {
+        const pid = dockerdPid("h1");
+        const policy = onHost("h1", "cat /etc/docker/policies/authz.rego");
+        onHost("h1", "mv /etc/docker/policies/authz.rego /root/authz.rego.away");
+        const refused = dockerApi("h1", "GET", "/v1.41/containers/json");
+        expect(refused.status).toBe(403);
+        expect(refused.message).toMatch(/authorization denied by plugin hdh-authz(:latest)?: .*polic/i);
+        onHost("h1", "mv /root/authz.rego.away /etc/docker/policies/authz.rego");
+        expect(onHost("h1", "cat /etc/docker/policies/authz.rego")).toBe(policy);
+        const allowed = dockerApi("h1", "GET", "/v1.41/containers/json");
+        expect(allowed.status).toBe(200);
+        expect(dockerdPid("h1")).toBe(pid);
+    });
+
+    test("the state holds no private key in clear text", () => {
+        const key = fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1];
+        const exported = run(["stack", "export"]);
+        expect(exported).toContain("hdh-authz");
+        expect(exported).not.toContain(key);
+    });
+
     test("a second up changes nothing and restarts no Docker", () => {
         const pids = hosts.map(dockerdPid);
         const out = run(["up", "--yes"]);
@@ -74,21 +132,51 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(hosts.map(dockerdPid)).toEqual(pids);
     });
 
+    test("a plugin upgrade under enforcement runs in the announced order and never weakens the policy", () => {
+        const tag = `0.1.0-e2e${process.pid}`;
+        execFileSync("bash", ["-c", `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`]);
+        run(["config", "set", "pluginImage", `${fleet.registry}/hdh/opa-authz:${tag}`]);
+        const preview = run(["preview", "--diff"]);
+        expect(preview).toMatch(new RegExp(`reference\\s*:\\s*"localhost:5000/hdh/opa-authz:0\\.1\\.0" => "localhost:5000/hdh/opa-authz:${tag}"`));
+        expect(preview).toMatch(/changeProcedure\s*:\s*"docker socket closed to non-root users; authorization paused;/);
+        const pids = hosts.map(dockerdPid);
+        run(["up", "--yes"]);
+        for (const h of hosts) {
+            expect(onHost(h, "docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' hdh-authz").trim()).toBe(`${fleet.registry}/hdh/opa-authz:${tag} true`);
+            expect(onHost(h, "stat -c %a /var/run/docker.sock").trim()).toBe("660");
+            expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
+            const denied = dockerApi(h, "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
+            expect(denied.message).toMatch(/authorization denied by plugin hdh-authz/);
+        }
+        expect(hosts.map(dockerdPid)).toEqual(pids); // a reload, not a restart
+        // Through the API, even root on the socket cannot change the plugin: the policy forbids it.
+        const disable = dockerApi("h1", "POST", "/v1.41/plugins/hdh-authz/disable");
+        expect(disable.message).toMatch(/authorization denied by plugin hdh-authz/);
+    });
+
     test("refresh shows drift made by hand, and the next up repairs it", () => {
         onHost("h1", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);
         onHost("h1", "rm -f /etc/docker/policies/authz.rego");
         onHost("h2", "sed -i '/^dockremap:/d' /etc/subuid");
+        // An operator with root on h2 takes the plugin out of the request path, then disables it.
+        onHost("h2", `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`);
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
         const refresh = run(["refresh", "--yes", "--diff"]);
         expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);
         expect(refresh).toMatch(/authz\.rego/);
         expect(refresh).toMatch(/evil\.rego/);
         expect(refresh).toMatch(/start\s*:\s*\d+\s*=>\s*0/);
+        expect(refresh).toMatch(/enabled\s*:\s*true\s*=>\s*false/);
+        expect(refresh).toMatch(/active\s*:\s*true\s*=>\s*false/);
         run(["up", "--yes"]);
         expect(JSON.parse(hostFile("h1", "/etc/docker/daemon.json")).icc).toBe(false);
         expect(hostFile("h1", "/etc/docker/policies/authz.rego")).not.toBe("ABSENT\n");
         expect(hostFile("h2", "/etc/subuid")).toMatch(/^dockremap:\d+:65536$/m);
         expect(hostFile("h3", "/etc/docker/policies/evil.rego")).toBe("ABSENT\n");
+        expect(onHost("h2", "docker plugin inspect -f '{{.Enabled}}' hdh-authz").trim()).toBe("true");
+        expect(JSON.parse(hostFile("h2", "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
+        const second = run(["up", "--yes"]);
+        expect(second).not.toMatch(/updated|created|replaced|deleted/);
     });
 
     test("destroy returns every host to a working unhardened state", () => {
