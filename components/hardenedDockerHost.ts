@@ -122,7 +122,8 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         // After remapping: a plugin installed under the old data root would be invisible afterwards.
         const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
         const plugin = new DockerPlugin(`${name}-plugin`, {
-            connection, reference, alias, dataRoot: daemon.dataRoot,
+            connection, reference, alias,
+            dataRootKey: settings.apply((s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`),
             settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
         }, { ...child, dependsOn: [policy] });
 

@@ -1,92 +1,39 @@
-import { createHash } from "node:crypto";
-import { HostInputError } from "./errors";
+/**
+ * The daemon.json we want on a host: our hardened defaults, the user's overrides, and the keys already on the
+ * host, merged; and, for destroy, the host's file with our keys taken back out.
+ *
+ * Merging rule, used throughout: a key we manage replaces the host's value, except that when both values are
+ * objects (`log-opts`, `runtimes`, `default-ulimits`, `features`, ...) only our entries are set and the host's
+ * other entries stay. Keys we do not manage are never touched.
+ *
+ * This module also re-exports the JSON helpers, the schema check and the reload rules, so callers can keep
+ * importing them from here.
+ */
+import { JsonObject, JsonValue, copyJsonObject, hasOwnKey, isJsonObject, jsonEquals, setOwnKey } from "./json";
 
-/** A JSON value. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from "./json";
+export { canonicalJson, compactJson, jsonEquals } from "./json";
+export { sha256Hex } from "./sha256";
+export { DAEMON_CONFIG_SCHEMA, validateDaemonConfig } from "./daemonConfigSchema";
+export type { DaemonValueType } from "./daemonConfigSchema";
+export { SIGHUP_RELOADABLE_KEYS, daemonConfigChangeEffect, restartNeeded } from "./daemonReload";
+export type { DaemonConfigChangeEffect, DockerConfigAction } from "./daemonReload";
 
-type JsonType = "string" | "boolean" | "number" | "string[]" | "object" | "array";
-
-/** daemon.json keys of Docker 20.10 and their JSON types (dockerd's documented configuration file). */
-export const DAEMON_KEYS: Readonly<Record<string, JsonType>> = {
-    "allow-nondistributable-artifacts": "string[]", "api-cors-header": "string", "authorization-plugins": "string[]",
-    bip: "string", bridge: "string", "cgroup-parent": "string", "cluster-advertise": "string", "cluster-store": "string",
-    "cluster-store-opts": "object", containerd: "string", "containerd-namespace": "string", "containerd-plugins-namespace": "string",
-    "cpu-rt-period": "number", "cpu-rt-runtime": "number", "data-root": "string", debug: "boolean",
-    "default-address-pools": "array", "default-cgroupns-mode": "string", "default-gateway": "string", "default-gateway-v6": "string",
-    "default-ipc-mode": "string", "default-runtime": "string", "default-shm-size": "string", "default-ulimits": "object",
-    dns: "string[]", "dns-opts": "string[]", "dns-search": "string[]", "exec-opts": "string[]", "exec-root": "string",
-    experimental: "boolean", features: "object", "fixed-cidr": "string", "fixed-cidr-v6": "string", group: "string",
-    hosts: "string[]", icc: "boolean", "init": "boolean", "init-path": "string", "insecure-registries": "string[]", ip: "string",
-    "ip-forward": "boolean", "ip-masq": "boolean", iptables: "boolean", ip6tables: "boolean", ipv6: "boolean", labels: "string[]",
-    "live-restore": "boolean", "log-driver": "string", "log-format": "string", "log-level": "string", "log-opts": "object",
-    "max-concurrent-downloads": "number", "max-concurrent-uploads": "number", "max-download-attempts": "number", mtu: "number",
-    "no-new-privileges": "boolean", "node-generic-resources": "string[]", "oom-score-adjust": "number", pidfile: "string",
-    "raw-logs": "boolean", "registry-mirrors": "string[]", runtimes: "object", "seccomp-profile": "string", "selinux-enabled": "boolean",
-    "shutdown-timeout": "number", "storage-driver": "string", "storage-opts": "string[]", "swarm-default-advertise-addr": "string",
-    tls: "boolean", tlscacert: "string", tlscert: "string", tlskey: "string", tlsverify: "boolean", "userland-proxy": "boolean",
-    "userland-proxy-path": "string", "userns-remap": "string",
-};
-
-/** Keys dockerd 20.10 applies on SIGHUP without a restart (daemon/reload.go). */
-export const RELOADABLE_KEYS: ReadonlySet<string> = new Set([
-    "debug", "labels", "live-restore", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts",
-    "default-runtime", "runtimes", "authorization-plugins", "insecure-registries", "registry-mirrors",
-    "allow-nondistributable-artifacts", "shutdown-timeout", "features", "cluster-store", "cluster-store-opts", "cluster-advertise",
-]);
-
-function typeOf(v: JsonValue): JsonType {
-    if (Array.isArray(v)) return v.every((x) => typeof x === "string") ? "string[]" : "array";
-    if (v === null) return "object";
-    return typeof v as JsonType;
+/** Input of {@link hardenedDefaults}. */
+export interface HardenedDefaultsOptions {
+    /** The user Docker remaps container root to (`userns-remap`). */
+    remapUser: string;
+    /** An authorization plugin to list in `authorization-plugins`; none = the key is left out. */
+    authorizationPlugin?: string;
 }
 
-function closest(key: string): string | undefined {
-    const distance = (a: string, b: string): number => {
-        const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-        for (let i = 1; i <= a.length; i++) {
-            let prev = d[0];
-            d[0] = i;
-            for (let j = 1; j <= b.length; j++) {
-                const tmp = d[j];
-                d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-                prev = tmp;
-            }
-        }
-        return d[b.length];
-    };
-    let best: string | undefined;
-    let bestD = Infinity;
-    for (const k of Object.keys(DAEMON_KEYS)) {
-        const dd = distance(key, k);
-        if (dd < bestD) [best, bestD] = [k, dd];
-    }
-    return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-/** Refuses unknown keys and wrong types, naming the key and the fix. */
-export function validateDaemonConfig(host: string, config: JsonObject, field = "daemonConfig"): void {
-    for (const [key, value] of Object.entries(config)) {
-        const expected = DAEMON_KEYS[key];
-        if (!expected) {
-            const guess = closest(key);
-            throw new HostInputError(host, `${field}.${key}`, "unknown daemon.json key (dockerd would refuse to start)",
-                guess ? `did you mean "${guess}"?` : "remove it, or check the key against dockerd's documentation");
-        }
-        const actual = typeOf(value);
-        const ok = actual === expected || (expected === "array" && actual === "string[]") || (expected === "object" && actual === "object" && value !== null);
-        if (!ok) {
-            throw new HostInputError(host, `${field}.${key}`, `expected ${expected}, got ${value === null ? "null" : actual} (${JSON.stringify(value)})`,
-                `give "${key}" a ${expected} value`);
-        }
-    }
-}
-
-/** Our hardened defaults; each may be overridden (or left unmanaged with null) through daemonConfig. */
-export function hardenedDefaults(opts: { remapUser: string }): JsonObject {
-    return {
-        "userns-remap": opts.remapUser,
+/**
+ * The daemon.json keys that harden a host: user-namespace remapping, no-new-privileges, no inter-container
+ * traffic on the default bridge, live-restore, no userland proxy, and bounded json-file logs.
+ */
+export function hardenedDefaults(options: HardenedDefaultsOptions): JsonObject {
+    const defaults: JsonObject = {
+        "userns-remap": options.remapUser,
         "no-new-privileges": true,
         icc: false,
         "live-restore": true,
@@ -94,29 +41,151 @@ export function hardenedDefaults(opts: { remapUser: string }): JsonObject {
         "log-driver": "json-file",
         "log-opts": { "max-size": "10m", "max-file": "3" },
     };
+    if (options.authorizationPlugin !== undefined) defaults["authorization-plugins"] = [options.authorizationPlugin];
+    return defaults;
 }
 
-/** Whether going from `before` to `after` needs a restart (true) or a SIGHUP reload suffices (false). */
-export function restartNeeded(before: JsonObject, after: JsonObject): boolean {
-    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    for (const k of keys) {
-        if (canonicalJson(before[k] ?? null) !== canonicalJson(after[k] ?? null) && !RELOADABLE_KEYS.has(k)) return true;
+function withoutNullEntries(object: JsonObject): JsonObject {
+    const out: JsonObject = {};
+    for (const key of Object.keys(object)) if (object[key] !== null) setOwnKey(out, key, object[key]);
+    return out;
+}
+
+/**
+ * The daemon.json keys we manage, with their values: `defaults` with `overrides` on top. An override wins; an
+ * override of `null` leaves that default unmanaged (the host keeps whatever it has). When a default and its
+ * override are both objects they merge entry by entry, and a `null` entry drops that default entry, so
+ * `{ "log-opts": { "max-size": "50m" } }` keeps the default `max-file`. An object left empty is not managed.
+ */
+export function managedDaemonSettings(defaults: JsonObject, overrides: JsonObject): JsonObject {
+    const managed: JsonObject = {};
+    for (const key of [...new Set([...Object.keys(defaults), ...Object.keys(overrides)])]) {
+        const base = hasOwnKey(defaults, key) ? defaults[key] : undefined;
+        const override = hasOwnKey(overrides, key) ? overrides[key] : undefined;
+        let value: JsonValue | undefined = override === undefined ? base : override;
+        if (isJsonObject(override)) value = withoutNullEntries(isJsonObject(base) ? { ...copyJsonObject(base), ...copyJsonObject(override) } : override);
+        if (value === null || value === undefined || (isJsonObject(value) && Object.keys(value).length === 0)) continue;
+        setOwnKey(managed, key, value);
     }
-    return false;
+    return managed;
 }
 
-function sortKeys(v: JsonValue): JsonValue {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
-    return v;
+/** `current` with the managed keys set (object values merged entry by entry). */
+function applyManaged(current: JsonObject, managed: JsonObject): JsonObject {
+    const out = copyJsonObject(current);
+    for (const key of Object.keys(managed)) {
+        const ours = managed[key];
+        const theirs = hasOwnKey(current, key) ? current[key] : undefined;
+        setOwnKey(out, key, isJsonObject(ours) && isJsonObject(theirs) ? { ...copyJsonObject(theirs), ...copyJsonObject(ours) } : ours);
+    }
+    return out;
 }
 
-/** The text we write: keys sorted, 2-space indent, trailing newline (so equal configs are equal bytes). */
-export function canonicalJson(v: JsonValue): string {
-    return JSON.stringify(sortKeys(v), null, 2) + "\n";
+/** Input of {@link mergeDaemonConfig}. */
+export interface DaemonConfigMergeInput {
+    /** The host's daemon.json now (`{}` when there is none). */
+    current: JsonObject;
+    /** Our defaults, e.g. {@link hardenedDefaults}. */
+    defaults: JsonObject;
+    /** The user's `daemonConfig`: extra keys and overrides of defaults (`null` = leave that default unmanaged). */
+    overrides: JsonObject;
 }
 
-/** SHA-256 of a text, hex. */
-export function sha256Hex(text: string): string {
-    return createHash("sha256").update(text, "utf8").digest("hex");
+/** The merged daemon.json and what we own in it. */
+export interface DaemonConfigMerge {
+    /** The daemon.json to write. */
+    config: JsonObject;
+    /** The keys we manage with the values we set (for object keys, only our entries). */
+    managed: JsonObject;
+    /** `Object.keys(managed)`, sorted: the keys destroy gives back. */
+    managedKeys: string[];
+}
+
+/**
+ * The daemon.json to write: the host's keys kept, except those we manage ({@link managedDaemonSettings}),
+ * which take our value; for object values only our entries are set, the host's other entries stay.
+ */
+export function mergeDaemonConfig(input: DaemonConfigMergeInput): DaemonConfigMerge {
+    const managed = managedDaemonSettings(input.defaults, input.overrides);
+    return { config: applyManaged(input.current, managed), managed, managedKeys: Object.keys(managed).sort() };
+}
+
+/** Input of {@link planDaemonConfigRemoval}. */
+export interface DaemonConfigRemovalInput {
+    /** The host's daemon.json now. */
+    current: JsonObject;
+    /** The keys we manage with the values we set (`DaemonConfigMerge.managed`). */
+    applied: JsonObject;
+    /** Each managed key's value before we first set it; `null` or absent = the key was not there. */
+    previous: Record<string, JsonValue | undefined>;
+}
+
+/** The host's daemon.json after destroy, and what happened to each key we managed. */
+export interface DaemonConfigRemoval {
+    /** The daemon.json to write. */
+    config: JsonObject;
+    /** Keys given back their previous value (for object keys: our entries restored or removed), sorted. */
+    restored: string[];
+    /** Keys removed because they were not there before us, sorted. */
+    removed: string[];
+    /**
+     * Keys left as they are because the host no longer holds what we set (changed or removed by hand since):
+     * that edit is newer than ours, so it wins. Sorted.
+     */
+    changedByHand: string[];
+}
+
+/**
+ * Plans destroy: each key we set goes back to its previous value, or away if it was not there before us. For
+ * object keys this is done entry by entry, so entries the host had besides ours stay. A key whose value on the
+ * host is no longer what we set is left alone and reported in `changedByHand`. Keys we never managed are
+ * untouched.
+ */
+export function planDaemonConfigRemoval(input: DaemonConfigRemovalInput): DaemonConfigRemoval {
+    const { current, applied } = input;
+    const config = copyJsonObject(current);
+    const result: DaemonConfigRemoval = { config, restored: [], removed: [], changedByHand: [] };
+    for (const key of Object.keys(applied).sort()) {
+        const ours = applied[key];
+        const theirs = hasOwnKey(current, key) ? current[key] : undefined;
+        const before = Object.prototype.hasOwnProperty.call(input.previous, key) ? input.previous[key] ?? null : null;
+        if (isJsonObject(ours)) {
+            const stillOurs = isJsonObject(theirs) && Object.keys(ours).every((entry) => hasOwnKey(theirs, entry) && jsonEquals(theirs[entry], ours[entry]));
+            if (!stillOurs) {
+                result.changedByHand.push(key);
+                continue;
+            }
+            if (before !== null && !isJsonObject(before)) {
+                // We replaced a non-object value: it comes back whole.
+                setOwnKey(config, key, before);
+                result.restored.push(key);
+                continue;
+            }
+            const next = copyJsonObject(theirs);
+            for (const entry of Object.keys(ours)) {
+                if (isJsonObject(before) && hasOwnKey(before, entry)) setOwnKey(next, entry, before[entry]);
+                else delete next[entry];
+            }
+            if (Object.keys(next).length === 0 && before === null) {
+                delete config[key];
+                result.removed.push(key);
+            } else {
+                setOwnKey(config, key, next);
+                result.restored.push(key);
+            }
+            continue;
+        }
+        if (!jsonEquals(theirs, ours)) {
+            result.changedByHand.push(key);
+            continue;
+        }
+        if (before === null) {
+            delete config[key];
+            result.removed.push(key);
+        } else {
+            setOwnKey(config, key, before);
+            result.restored.push(key);
+        }
+    }
+    return result;
 }

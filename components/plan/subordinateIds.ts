@@ -1,94 +1,290 @@
+/**
+ * Subordinate ID ranges: reading /etc/subuid and /etc/subgid (`owner:start:count` lines) and their bounds in
+ * /etc/login.defs, and planning one owner's range without disturbing anyone else's.
+ *
+ * How lines are read (the same for both files):
+ * - blank lines and `#` comments (after trimming) are ignored by everyone, and kept;
+ * - a range line is `owner:start:count` (surrounding whitespace and a CR allowed, as dockerd trims them), with
+ *   decimal numbers; the owner is a user name or a numeric uid, both count as owners;
+ * - every other line is malformed: kept byte for byte and never counted as a range (we cannot know what it
+ *   reserves). Two kinds are refused, because dockerd 20.10 would then fail to start with userns-remap
+ *   (pkg/idtools parses every line): a line without exactly three `:`-separated fields, and a malformed
+ *   line naming the remap user itself (we will not guess which range it meant).
+ */
 import { HostInputError } from "./errors";
 
-/** One `owner:start:count` line of /etc/subuid or /etc/subgid. */
+/** One owner's range: the IDs `[start, start + count)` (half-open). */
 export interface SubordinateRange {
+    /** User name or numeric uid, as written in the file. */
     owner: string;
+    /** First ID of the range. */
     start: number;
+    /** Number of IDs. */
     count: number;
 }
 
-/** Bounds from /etc/login.defs (shadow-utils' defaults where a key is missing). */
+/** Bounds for new ranges from /etc/login.defs (shadow-utils' defaults where a key is missing or unreadable). */
 export interface SubordinateBounds {
+    /** SUB_UID_MIN: lowest ID a new /etc/subuid range may use. Default 100000. */
     subUidMin: number;
+    /** SUB_UID_MAX: highest ID a new /etc/subuid range may use. Default 600100000. */
     subUidMax: number;
+    /** SUB_UID_COUNT: size of a range useradd gives a new user. Default 65536. */
+    subUidCount: number;
+    /** SUB_GID_MIN, as SUB_UID_MIN for /etc/subgid. Default 100000. */
     subGidMin: number;
+    /** SUB_GID_MAX, as SUB_UID_MAX for /etc/subgid. Default 600100000. */
     subGidMax: number;
+    /** SUB_GID_COUNT, as SUB_UID_COUNT for /etc/subgid. Default 65536. */
+    subGidCount: number;
 }
 
-const LINE = /^([^:\s]+):(\d+):(\d+)$/;
+/** shadow-utils' bounds when /etc/login.defs does not set them. */
+export const DEFAULT_SUBORDINATE_BOUNDS: Readonly<SubordinateBounds> = {
+    subUidMin: 100000, subUidMax: 600100000, subUidCount: 65536,
+    subGidMin: 100000, subGidMax: 600100000, subGidCount: 65536,
+};
 
-/** The valid ranges of a subuid/subgid file; malformed lines, comments and blanks are not ranges (and are kept). */
-export function parseSubordinateIds(content: string): SubordinateRange[] {
-    const out: SubordinateRange[] = [];
-    for (const raw of content.split("\n")) {
-        const m = LINE.exec(raw.replace(/\r$/, ""));
-        if (m) out.push({ owner: m[1], start: Number(m[2]), count: Number(m[3]) });
-    }
-    return out;
-}
-
-/** SUB_UID_MIN/MAX and SUB_GID_MIN/MAX from login.defs (defaults 100000 and 600100000). */
-export function parseLoginDefs(content: string): SubordinateBounds {
-    const get = (key: string, dflt: number): number => {
-        const m = new RegExp(`^\\s*${key}\\s+(\\d+)\\s*$`, "m").exec(content);
-        return m ? Number(m[1]) : dflt;
-    };
-    return { subUidMin: get("SUB_UID_MIN", 100000), subUidMax: get("SUB_UID_MAX", 600100000),
-        subGidMin: get("SUB_GID_MIN", 100000), subGidMax: get("SUB_GID_MAX", 600100000) };
-}
-
-const overlaps = (a: { start: number; count: number }, b: { start: number; count: number }): boolean =>
-    a.start < b.start + b.count && b.start < a.start + a.count;
+/** The highest usable ID: uid_t is 32 bits and 4294967295 is `(uid_t)-1`, reserved. */
+export const HIGHEST_SUBORDINATE_ID = 4294967294;
 
 /** What to do about one owner's range in one file. */
 export interface SubordinatePlan {
-    /** keep: a valid entry is already there; add: a line is added (or the owner's line replaced). */
-    action: "keep" | "add";
+    /**
+     * `keep`: a valid entry is there, the file is unchanged. `add`: a line is appended. `replace`: the owner's
+     * line is rewritten in place (wrong size, moved, overlapping someone) and any other line of the owner removed.
+     */
+    action: "keep" | "add" | "replace";
+    /** The owner's range once the plan is applied. */
     range: SubordinateRange;
-    /** The file's new content (equal to the input for keep). */
+    /** The file's full new content (the input itself for `keep`). */
     content: string;
+    /** The owner's entries that the plan rewrites or removes (empty for `keep` and `add`). */
+    replaced: SubordinateRange[];
+}
+
+/** Input of {@link planSubordinateRange}. */
+export interface SubordinateRangeRequest {
+    /** Host label, for errors. */
+    host: string;
+    /** The file planned (`/etc/subuid` or `/etc/subgid`), for errors. */
+    file: string;
+    /** The file's current content ("" when it does not exist). */
+    content: string;
+    /** The owner (the remap user). */
+    owner: string;
+    /** Number of IDs wanted. */
+    count: number;
+    /** A fixed first ID; none = keep the owner's start if it still fits, else first fit. */
+    start?: number;
+    /** Lowest ID a new range may use (SUB_UID_MIN or SUB_GID_MIN). */
+    min: number;
+    /** Highest ID a new range may use (SUB_UID_MAX or SUB_GID_MAX). */
+    max: number;
+}
+
+type ParsedLine =
+    | { kind: "ignored" }
+    | { kind: "range"; range: SubordinateRange }
+    | { kind: "malformed"; fields: string[] };
+
+const RANGE_LINE = /^([^:\s]+):(\d+):(\d+)$/;
+
+function parseLine(text: string): ParsedLine {
+    const trimmed = text.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return { kind: "ignored" };
+    const match = RANGE_LINE.exec(trimmed);
+    if (match) {
+        const start = Number(match[2]);
+        const count = Number(match[3]);
+        if (Number.isSafeInteger(start) && Number.isSafeInteger(count)) return { kind: "range", range: { owner: match[1], start, count } };
+    }
+    return { kind: "malformed", fields: trimmed.split(":") };
+}
+
+/** The file's lines without their `\n` (a CR stays part of its line), and whether the last one was terminated. */
+function splitFile(content: string): { lines: string[]; terminated: boolean } {
+    if (content === "") return { lines: [], terminated: true };
+    const lines = content.split("\n");
+    const terminated = lines[lines.length - 1] === "";
+    if (terminated) lines.pop();
+    return { lines, terminated };
+}
+
+function joinFile(lines: string[], terminated: boolean): string {
+    if (lines.length === 0) return "";
+    return lines.join("\n") + (terminated ? "\n" : "");
+}
+
+const rangeText = (r: SubordinateRange): string => `${r.owner}:${r.start}:${r.count}`;
+const intervalText = (r: { start: number; count: number }): string => `[${r.start}, ${r.start + r.count})`;
+
+/** Whether two half-open ranges share an ID; empty ranges share none. */
+function overlaps(a: { start: number; count: number }, b: { start: number; count: number }): boolean {
+    return a.count > 0 && b.count > 0 && a.start < b.start + b.count && b.start < a.start + a.count;
+}
+
+/** The valid range lines of a subuid/subgid file, in file order (comments, blanks and malformed lines are not ranges). */
+export function parseSubordinateIds(content: string): SubordinateRange[] {
+    const ranges: SubordinateRange[] = [];
+    for (const text of splitFile(content).lines) {
+        const line = parseLine(text);
+        if (line.kind === "range") ranges.push(line.range);
+    }
+    return ranges;
 }
 
 /**
- * Plans the owner's range: keeps a valid existing entry (right size, overlapping no one), otherwise the fixed
- * start, or the first free range (first fit over half-open intervals) within [min, max]. Other lines are kept
- * byte for byte; the owner's stale lines are replaced, never duplicated.
+ * SUB_UID_MIN/MAX/COUNT and SUB_GID_MIN/MAX/COUNT from /etc/login.defs content (`KEY value` lines, `#`
+ * comments; the last occurrence wins, as in shadow-utils). A missing or non-decimal value gives the default.
  */
-export function planSubordinateRange(opts: { host: string; file: string; content: string; owner: string; count: number; start?: number; min: number; max: number }): SubordinatePlan {
-    const { host, file, content, owner, count } = opts;
-    const all = parseSubordinateIds(content);
-    const others = all.filter((r) => r.owner !== owner);
-    const mine = all.filter((r) => r.owner === owner);
-    const valid = mine.length === 1 && mine[0].count === count && (opts.start === undefined || mine[0].start === opts.start)
-        && !others.some((o) => overlaps(o, mine[0]));
-    if (valid) return { action: "keep", range: mine[0], content };
-
-    let start: number;
-    if (opts.start !== undefined) {
-        const clash = others.find((o) => overlaps(o, { start: opts.start as number, count }));
-        if (clash) {
-            throw new HostInputError(host, "userns.start", `${file}: [${opts.start}, ${opts.start + count}) overlaps ${clash.owner}'s range [${clash.start}, ${clash.start + clash.count})`,
-                "choose a start outside every other owner's range, or leave userns.start unset for the first free range");
-        }
-        start = opts.start;
-    } else {
-        start = opts.min;
-        for (const o of [...others].sort((a, b) => a.start - b.start)) {
-            if (overlaps(o, { start, count })) start = Math.max(start, o.start + o.count);
-        }
-        if (start + count - 1 > opts.max) {
-            throw new HostInputError(host, "userns.count", `${file}: no free range of ${count} IDs between ${opts.min} and ${opts.max}`,
-                "free a range, lower userns.count, or raise SUB_UID_MAX/SUB_GID_MAX in /etc/login.defs");
-        }
+export function parseLoginDefs(content: string): SubordinateBounds {
+    const values = new Map<string, string>();
+    for (const line of content.split("\n")) {
+        const match = /^\s*([A-Z_]+)\s+"?([^"\s]*)"?\s*$/.exec(line.replace(/\r$/, ""));
+        if (match) values.set(match[1], match[2]);
     }
-    const range = { owner, start, count };
-    const kept = content.split("\n").filter((l) => { const m = LINE.exec(l.replace(/\r$/, "")); return !m || m[1] !== owner; }).join("\n");
-    const body = kept === "" || kept.endsWith("\n") ? kept : `${kept}\n`;
-    return { action: "add", range, content: `${body}${owner}:${start}:${count}\n` };
+    const read = (key: keyof SubordinateBounds, name: string): number => {
+        const text = values.get(name);
+        return text !== undefined && /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : DEFAULT_SUBORDINATE_BOUNDS[key];
+    };
+    return {
+        subUidMin: read("subUidMin", "SUB_UID_MIN"), subUidMax: read("subUidMax", "SUB_UID_MAX"), subUidCount: read("subUidCount", "SUB_UID_COUNT"),
+        subGidMin: read("subGidMin", "SUB_GID_MIN"), subGidMax: read("subGidMax", "SUB_GID_MAX"), subGidCount: read("subGidCount", "SUB_GID_COUNT"),
+    };
 }
 
-/** The file without exactly this owner's range line (every other line byte for byte). */
+function checkRequest(request: SubordinateRangeRequest): void {
+    const { host, owner, count, start, min, max, file } = request;
+    if (owner === "" || /[:\s]/.test(owner)) {
+        throw new HostInputError(host, "userns.user", `${JSON.stringify(owner)} cannot own a range (empty, or contains ":" or whitespace)`, "use a plain user name like dockremap");
+    }
+    if (!Number.isInteger(count) || count < 1 || count > HIGHEST_SUBORDINATE_ID + 1) {
+        throw new HostInputError(host, "userns.count", `${count} is not a usable number of IDs`, "use a whole number such as 65536");
+    }
+    if (start !== undefined && (!Number.isInteger(start) || start < 0 || start + count - 1 > HIGHEST_SUBORDINATE_ID)) {
+        throw new HostInputError(host, "userns.start", `${start} is not a usable first ID for ${count} IDs (IDs end at ${HIGHEST_SUBORDINATE_ID})`,
+            "use a whole number, or leave userns.start unset for the first free range");
+    }
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || min > max) {
+        const kind = file.endsWith("subgid") ? "GID" : "UID";
+        throw new HostInputError(host, "/etc/login.defs", `SUB_${kind}_MIN (${min}) and SUB_${kind}_MAX (${max}) do not form a range`,
+            `set SUB_${kind}_MIN below SUB_${kind}_MAX on the host, or remove both to use the defaults`);
+    }
+}
+
+/** Refuses lines that would stop dockerd from starting with userns-remap (see the module comment). */
+function refuseBlockingLine(request: SubordinateRangeRequest, text: string, fields: string[], lineNumber: number): void {
+    const where = `${request.file} line ${lineNumber} (${JSON.stringify(text)})`;
+    if (fields.length !== 3) {
+        throw new HostInputError(request.host, request.file, `${where} is not "name:start:count"; dockerd refuses to start with userns-remap while this file has such a line`,
+            "correct the line on the host, or turn it into a comment by starting it with #");
+    }
+    if (fields[0] === request.owner) {
+        throw new HostInputError(request.host, request.file, `${where} names ${request.owner} but its start or count is not a decimal number`,
+            `correct or remove that line on the host (it is not guessed which range it meant)`);
+    }
+}
+
+/** The first start in `[min, max]` whose range of `count` IDs overlaps none of `taken`, or undefined. */
+function firstFit(taken: SubordinateRange[], count: number, min: number, max: number): number | undefined {
+    let candidate = min;
+    for (const range of [...taken].sort((a, b) => a.start - b.start)) {
+        if (range.count === 0 || range.start + range.count <= candidate) continue;
+        if (range.start >= candidate + count) break;
+        candidate = range.start + range.count;
+    }
+    return candidate + count - 1 <= max ? candidate : undefined;
+}
+
+function describeOwners(ranges: SubordinateRange[]): string {
+    return ranges.map((r) => `${r.owner}'s range ${intervalText(r)}`).join(", ");
+}
+
+/**
+ * Plans `owner`'s range in one subuid/subgid file. Idempotent: a valid entry (the requested count, the fixed
+ * start if one is asked, overlapping no other owner) is kept as is. Otherwise the owner's first line is
+ * rewritten in place (its start kept when the new range still fits there, so Docker's `<uid>.<gid>` data
+ * root does not move), or a line is appended; the new range is the fixed start, or the first fit of
+ * half-open intervals within `[min, max]` avoiding every other owner's range. Other owners' lines, comments,
+ * blanks and malformed lines are kept byte for byte; the owner never ends up with two lines. Our line is
+ * written `owner:start:count` with an LF (shadow-utils does not accept a CR in it).
+ *
+ * @throws HostInputError when the fixed start overlaps another owner (naming each), when no free range is
+ *   left, when the request is unusable, or for a line that would stop dockerd (see the module comment).
+ */
+export function planSubordinateRange(request: SubordinateRangeRequest): SubordinatePlan {
+    checkRequest(request);
+    const { host, file, content, owner, count } = request;
+    const { lines, terminated } = splitFile(content);
+    const others: SubordinateRange[] = [];
+    const mine: { range: SubordinateRange; index: number }[] = [];
+    lines.forEach((text, index) => {
+        const line = parseLine(text);
+        if (line.kind === "malformed") refuseBlockingLine(request, text, line.fields, index + 1);
+        if (line.kind !== "range") return;
+        if (line.range.owner === owner) mine.push({ range: line.range, index });
+        else others.push(line.range);
+    });
+    const fits = (r: { start: number; count: number }): boolean =>
+        r.start + r.count - 1 <= HIGHEST_SUBORDINATE_ID && !others.some((other) => overlaps(other, r));
+
+    const valid = mine.find(({ range }) => range.count === count && (request.start === undefined || range.start === request.start) && fits(range));
+    if (valid && mine.length === 1) return { action: "keep", range: valid.range, content, replaced: [] };
+
+    let start: number;
+    if (valid) {
+        start = valid.range.start;
+    } else if (request.start !== undefined) {
+        const clashes = others.filter((other) => overlaps(other, { start: request.start as number, count }));
+        if (clashes.length > 0) {
+            throw new HostInputError(host, "userns.start", `${file}: ${intervalText({ start: request.start, count })} overlaps ${describeOwners(clashes)}`,
+                "choose a start outside every other owner's range, or leave userns.start unset for the first free range");
+        }
+        start = request.start;
+    } else if (mine.length > 0 && fits({ start: mine[0].range.start, count })) {
+        start = mine[0].range.start;
+    } else {
+        const found = firstFit(others, count, request.min, Math.min(request.max, HIGHEST_SUBORDINATE_ID));
+        if (found === undefined) {
+            const kind = file.endsWith("subgid") ? "GID" : "UID";
+            throw new HostInputError(host, "userns.count", `${file}: no free range of ${count} IDs between ${request.min} and ${request.max} (SUB_${kind}_MIN..SUB_${kind}_MAX)`,
+                `free a range, lower userns.count, set userns.start, or raise SUB_${kind}_MAX in /etc/login.defs`);
+        }
+        start = found;
+    }
+
+    const range: SubordinateRange = { owner, start, count };
+    if (mine.length === 0) {
+        const separator = content === "" || content.endsWith("\n") ? "" : "\n";
+        return { action: "add", range, content: `${content}${separator}${rangeText(range)}\n`, replaced: [] };
+    }
+    const target = valid ?? mine[0];
+    const ownIndexes = new Set(mine.map((m) => m.index));
+    const next: string[] = [];
+    let ourLineIsLast = false;
+    lines.forEach((text, index) => {
+        if (index !== target.index && ownIndexes.has(index)) return;
+        next.push(index === target.index ? rangeText(range) : text);
+        ourLineIsLast = index === target.index;
+    });
+    return {
+        action: "replace",
+        range,
+        content: joinFile(next, terminated || ourLineIsLast),
+        replaced: mine.filter((m) => m !== valid).map((m) => m.range),
+    };
+}
+
+/**
+ * The file without the owner's line(s) for exactly this range; every other line is kept byte for byte. A file
+ * without such a line is returned unchanged.
+ */
 export function releaseSubordinateRange(content: string, owner: string, range: { start: number; count: number }): string {
-    const line = `${owner}:${range.start}:${range.count}`;
-    return content.split("\n").filter((l) => l.replace(/\r$/, "") !== line).join("\n");
+    const { lines, terminated } = splitFile(content);
+    const kept = lines.filter((text) => {
+        const line = parseLine(text);
+        return !(line.kind === "range" && line.range.owner === owner && line.range.start === range.start && line.range.count === range.count);
+    });
+    return kept.length === lines.length ? content : joinFile(kept, terminated);
 }

@@ -105,7 +105,7 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     const desired = desiredConfig(current, news.settings, restore);
     hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
     const original = olds ? olds.original : record && record.original !== undefined ? record.original : facts.daemonJson ?? null;
-    return apply({ ...news, original }, facts, current, desired, canonicalJson(desired), previous);
+    return apply({ ...news, original, dataRoot: olds?.dataRoot ?? "" }, facts, current, desired, canonicalJson(desired), previous);
 }
 
 /** Writes `text` as daemon.json (null: remove the file) and restarts or reloads Docker as the change needs. */

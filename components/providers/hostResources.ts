@@ -36,7 +36,7 @@ export const DaemonConfig = hostResource<DaemonConfigState, "connection" | "sett
     "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original"]);
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
-export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRoot">(
+export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRootKey">(
     "DockerPlugin", "pluginProvider", ["changeProcedure", "enabled", "installedReference"]);
 
 /** The plugin in daemon.json `authorization-plugins`, proven by the canary. */

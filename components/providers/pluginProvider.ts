@@ -16,8 +16,11 @@ export interface DockerPluginState {
     alias: string;
     /** Plugin settings (`docker plugin set` KEY=VALUE), e.g. the policy mount's source. */
     settings: Record<string, string>;
-    /** Docker's data root when installed: a plugin installed under another data root is invisible, so a change reinstalls. */
-    dataRoot: string;
+    /**
+     * The daemon's `userns-remap` and `data-root` settings: plugins live under the data root, which remapping
+     * moves, so a plugin installed under another one is invisible and a change here reinstalls it.
+     */
+    dataRootKey: string;
     /** How a change is carried out while the plugin guards the host (shown in previews). */
     changeProcedure: string;
     /** Whether the plugin is enabled on the host. */
@@ -77,7 +80,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
         return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
     },
     async diff(_id, olds, news) {
-        const replaces = olds.alias !== news.alias ? ["alias"] : olds.dataRoot !== news.dataRoot ? ["dataRoot"] : [];
+        const replaces = olds.alias !== news.alias ? ["alias"] : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
         const changes = replaces.length > 0 || olds.reference !== news.reference || !olds.enabled || olds.installedReference !== news.reference
             || JSON.stringify(Object.entries(olds.settings).sort()) !== JSON.stringify(Object.entries(news.settings).sort());
         return { changes, replaces, deleteBeforeReplace: true };
