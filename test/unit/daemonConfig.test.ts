@@ -1,0 +1,109 @@
+import {
+    JsonObject,
+    canonicalJson,
+    hardenedDefaults,
+    managedDaemonSettings,
+    mergeDaemonConfig,
+    planDaemonConfigRemoval,
+    sha256Hex,
+} from "../../components/plan/daemonConfig";
+
+const defaults = hardenedDefaults({ remapUser: "dockremap" });
+
+describe("hardenedDefaults", () => {
+    test("the hardened keys, and authorization-plugins only when a plugin is given", () => {
+        expect(defaults).toEqual({
+            "userns-remap": "dockremap", "no-new-privileges": true, icc: false, "live-restore": true, "userland-proxy": false,
+            "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "3" },
+        });
+        expect(hardenedDefaults({ remapUser: "r", authorizationPlugin: "hdh-authz" })["authorization-plugins"]).toEqual(["hdh-authz"]);
+    });
+});
+
+describe("mergeDaemonConfig", () => {
+    test("keys already on the host survive; our defaults replace the host's values of the keys we manage", () => {
+        const current: JsonObject = { debug: true, "registry-mirrors": ["https://mirror.example"], icc: true };
+        const merged = mergeDaemonConfig({ current, defaults, overrides: {} });
+        expect(merged.config).toEqual({ ...defaults, debug: true, "registry-mirrors": ["https://mirror.example"] });
+        expect(merged.managedKeys).toEqual(["icc", "live-restore", "log-driver", "log-opts", "no-new-privileges", "userland-proxy", "userns-remap"]);
+        expect(current).toEqual({ debug: true, "registry-mirrors": ["https://mirror.example"], icc: true });
+    });
+
+    test("overrides win over defaults, and add keys of their own", () => {
+        const merged = mergeDaemonConfig({ current: {}, defaults, overrides: { icc: true, "max-concurrent-downloads": 10 } });
+        expect(merged.config.icc).toBe(true);
+        expect(merged.managed["max-concurrent-downloads"]).toBe(10);
+    });
+
+    test("an override of null leaves the default unmanaged: the host keeps its own value", () => {
+        const merged = mergeDaemonConfig({ current: { "live-restore": false }, defaults, overrides: { "live-restore": null, "userland-proxy": null } });
+        expect(merged.config["live-restore"]).toBe(false);
+        expect("userland-proxy" in merged.config).toBe(false);
+        expect(merged.managedKeys).not.toContain("live-restore");
+    });
+
+    test("object overrides merge entry by entry with the defaults; a null entry drops that default entry", () => {
+        expect(managedDaemonSettings(defaults, { "log-opts": { "max-size": "50m" } })["log-opts"]).toEqual({ "max-size": "50m", "max-file": "3" });
+        expect(managedDaemonSettings(defaults, { "log-opts": { "max-file": null } })["log-opts"]).toEqual({ "max-size": "10m" });
+        expect("log-opts" in managedDaemonSettings(defaults, { "log-opts": { "max-file": null, "max-size": null } })).toBe(false);
+    });
+
+    test("the host's other entries of an object key stay", () => {
+        const merged = mergeDaemonConfig({ current: { "log-opts": { labels: "team", "max-size": "1g" } }, defaults, overrides: {} });
+        expect(merged.config["log-opts"]).toEqual({ labels: "team", "max-size": "10m", "max-file": "3" });
+        expect(merged.managed["log-opts"]).toEqual({ "max-size": "10m", "max-file": "3" });
+    });
+
+    test("a __proto__ key on the host is kept as data and changes no prototype", () => {
+        const current = JSON.parse('{"__proto__": {"polluted": true}, "debug": true}') as JsonObject;
+        const merged = mergeDaemonConfig({ current, defaults, overrides: {} });
+        expect(Object.keys(merged.config)).toContain("__proto__");
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(Object.getPrototypeOf(merged.config)).toBe(Object.prototype);
+    });
+});
+
+describe("planDaemonConfigRemoval", () => {
+    test("destroy gives back the host's file: previous values restored, our new keys removed, user keys untouched", () => {
+        const original: JsonObject = { debug: true, icc: true, "log-opts": { labels: "team", "max-size": "1g" } };
+        const merged = mergeDaemonConfig({ current: original, defaults, overrides: {} });
+        const previous = Object.fromEntries(merged.managedKeys.map((k) => [k, original[k] ?? null]));
+        const removal = planDaemonConfigRemoval({ current: merged.config, applied: merged.managed, previous });
+        expect(removal.config).toEqual(original);
+        expect(removal.restored).toEqual(["icc", "log-opts"]);
+        expect(removal.removed).toEqual(["live-restore", "log-driver", "no-new-privileges", "userland-proxy", "userns-remap"]);
+        expect(removal.changedByHand).toEqual([]);
+    });
+
+    test("a key changed or removed by hand since is left as it is", () => {
+        const applied: JsonObject = { icc: false, "live-restore": true, "log-opts": { "max-size": "10m" } };
+        const current: JsonObject = { icc: true, "log-opts": { "max-size": "20m" } };
+        const removal = planDaemonConfigRemoval({ current, applied, previous: { icc: null, "live-restore": false, "log-opts": null } });
+        expect(removal.config).toEqual(current);
+        expect(removal.changedByHand).toEqual(["icc", "live-restore", "log-opts"]);
+    });
+
+    test("entries added to our object key by hand stay after our entries go", () => {
+        const current: JsonObject = { "log-opts": { "max-size": "10m", "max-file": "3", compress: "true" } };
+        const removal = planDaemonConfigRemoval({ current, applied: { "log-opts": { "max-size": "10m", "max-file": "3" } }, previous: {} });
+        expect(removal.config).toEqual({ "log-opts": { compress: "true" } });
+        expect(removal.restored).toEqual(["log-opts"]);
+    });
+
+    test("keys we never managed are untouched, and an empty file stays empty", () => {
+        expect(planDaemonConfigRemoval({ current: { debug: false }, applied: {}, previous: {} }).config).toEqual({ debug: false });
+        expect(planDaemonConfigRemoval({ current: { icc: false }, applied: { icc: false }, previous: {} }).config).toEqual({});
+    });
+});
+
+describe("canonicalJson and sha256Hex", () => {
+    test("keys sorted at every depth, arrays in order, 2-space indent, trailing newline", () => {
+        expect(canonicalJson({ b: 1, a: { d: [3, 1], c: null } })).toBe('{\n  "a": {\n    "c": null,\n    "d": [\n      3,\n      1\n    ]\n  },\n  "b": 1\n}\n');
+        expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
+    });
+
+    test("SHA-256 known vectors", () => {
+        expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    });
+});
