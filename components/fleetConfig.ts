@@ -27,7 +27,8 @@ interface Inventory {
  * to the project), with `user` choosing the login user for all of them (per-host `users` override).
  */
 export function fleetFromConfig(opts: { hosts?: FleetHostConfig[]; inventory?: string; user?: string; users?: Record<string, string>; projectDir: string }): FleetHostConfig[] {
-    const hosts = [...(opts.hosts ?? [])];
+    // Values set with `pulumi config set --path` may arrive as strings.
+    const hosts = (opts.hosts ?? []).map((h) => ({ ...h, port: h.port === undefined ? undefined : Number(h.port) }));
     if (opts.inventory) {
         const file = path.resolve(opts.projectDir, opts.inventory);
         if (!fs.existsSync(file)) throw new Error(`config inventory: ${file} does not exist. Fix: run npm run fleet:up, or list hosts in config`);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { JsonObject, JsonValue, hardenedDefaults } from "./plan/daemonConfig";
+import { JsonObject, JsonValue, hardenedDefaults, managedDaemonSettings } from "./plan/daemonConfig";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
 import { RemoteFiles } from "./providers/remoteFiles";
@@ -107,10 +107,8 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
             connection, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
         }, child);
 
-        const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) => {
-            const merged: Record<string, JsonValue> = { ...hardenedDefaults({ remapUser: user }), ...(overrides as JsonObject) };
-            return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null)) as JsonObject;
-        });
+        const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) =>
+            managedDaemonSettings(hardenedDefaults({ remapUser: user }), overrides as JsonObject));
         const daemon = new DaemonConfig(`${name}-daemon`, {
             connection, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
         }, { ...child, dependsOn: [ids] });

@@ -11,4 +11,4 @@ trap 'bash scripts/fleet.sh down' EXIT
 [ -f plugin/go.mod ] && (cd plugin && go test ./...)
 tsc -p tsconfig.json --noEmit
 jest --selectProjects unit --passWithNoTests
-jest --selectProjects e2e --runInBand
+jest --selectProjects e2e --runInBand --testTimeout=1200000

@@ -36,6 +36,8 @@ async function enable(s: AuthorizationState): Promise<AuthorizationState> {
         alreadyListed ? "" : `  hdh_restore_daemon_json; hdh_reload; echo "authorization was rolled back" >&2`,
         "  exit 5",
         "fi",
+        // A plugin removal that had to take authorization away closed the socket; enforced again, it reopens.
+        `if [ -f "$HDH_REC/socket-mode" ]; then chmod "$(cat "$HDH_REC/socket-mode")" /var/run/docker.sock; rm -f "$HDH_REC/socket-mode"; fi`,
         recordScript("authorization", { alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256, at: new Date().toISOString() }),
     ].join("\n"), `enabling authorization plugin ${s.alias}`);
     return { ...s, active: true };

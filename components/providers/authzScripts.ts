@@ -24,8 +24,11 @@ export function listsAuthorizationPlugin(config: JsonObject, alias: string): boo
  * through; afterwards the authorization is restored and the socket reopened, even when the maintenance fails.
  * (The policy refuses plugin changes through the API, and a disabled authz plugin refuses everything.)
  */
-export function withAuthorizationPaused(current: JsonObject, alias: string, body: string): string {
+export function withAuthorizationPaused(current: JsonObject, alias: string, body: string, resume = true): string {
     if (!listsAuthorizationPlugin(current, alias)) return body;
+    // Without resuming (the plugin is being removed while still listed: listing a missing plugin makes dockerd
+    // exit on the next reload), the socket stays closed to non-root users until authorization is enabled again.
+    const finish = resume ? "hdh_resume" : `echo "$HDH_SOCK_MODE" > "$HDH_REC/socket-mode"`;
     const paused = b64(canonicalJson(withAuthorizationPlugin(current, alias, false)));
     const resumed = b64(canonicalJson(current));
     return `
@@ -41,7 +44,7 @@ hdh_install_daemon_json ${paused}
 hdh_reload
 ${body}
 trap - EXIT
-hdh_resume
+${finish}
 `;
 }
 

@@ -106,7 +106,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
         const remove = `docker plugin disable -f ${shq(props.alias)} >/dev/null 2>&1 || true
 docker plugin rm -f ${shq(props.alias)} >/dev/null 2>&1 || true
 rm -f ${RECORD_DIR}/plugin.json ${RECORD_DIR}/plugin-settings.${props.alias}`;
-        await runScript(props.connection, [dockerFunctions(), withAuthorizationPaused(current, props.alias, remove)].join("\n"),
+        await runScript(props.connection, [dockerFunctions(), withAuthorizationPaused(current, props.alias, remove, false)].join("\n"),
             `removing plugin ${props.alias}`);
     },
 };

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { Client, ConnectConfig } from "ssh2";
 import { SshTarget, needsSudo, targetKey, targetLabel } from "./target";
 
@@ -24,6 +25,9 @@ function count(label: string, what: "connections" | "commands"): void {
     const c = sshCounters.get(label) ?? { connections: 0, commands: 0 };
     c[what] += 1;
     sshCounters.set(label, c);
+    // Providers live in the engine's processes; the benchmark reads their counts from this file.
+    const file = process.env.HDH_SSH_STATS_FILE;
+    if (file) appendFileSync(file, `${label} ${what}\n`);
 }
 
 /** The base64 key blob of a known_hosts line, or the fingerprint as given. */

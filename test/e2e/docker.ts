@@ -17,7 +17,10 @@ export function dockerApi(host: string, method: string, path: string, body?: unk
     if (!sock) throw new Error(`no fleet host ${host}`);
     const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", sock, "-X", method];
     for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-    if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", typeof body === "string" ? body : JSON.stringify(body));
+    if (body !== undefined) {
+        if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) args.push("-H", "Content-Type: application/json");
+        args.push("--data-binary", typeof body === "string" ? body : JSON.stringify(body));
+    }
     args.push(`http://localhost${path}`);
     const out = execFileSync("curl", args, { encoding: "utf8", timeout: 120_000 });
     const i = out.lastIndexOf("\n");
