@@ -135,14 +135,15 @@ EOF
     id nosudo >/dev/null 2>&1 || useradd -m -s /bin/bash nosudo
     usermod -p "*" deploy; usermod -p "*" nosudo # key-only accounts, not locked ones (sshd refuses locked)
     echo "deploy ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/deploy; chmod 440 /etc/sudoers.d/deploy
-    for u in root deploy nosudo; do install -m 644 /dev/stdin /etc/ssh/authorized_keys/$u < "$0"; done
+    key=$(cat) # the controller key comes on stdin: the project folder may be hidden inside the host (e.g. under /tmp)
+    for u in root deploy nosudo; do printf "%s\n" "$key" > /etc/ssh/authorized_keys/$u; chmod 644 /etc/ssh/authorized_keys/$u; done
     mkdir -p /etc/docker
     rm -f /etc/docker/daemon.json /etc/subuid- /etc/subgid-
     # This sandbox may not raise the hard open-files limit that Debian'"'"'s init script asks for: keep the
     # script, let it fall back to the hard limit.
     sed -i -e "s/^\(\s*\)ulimit -n 1048576$/\1ulimit -n 1048576 2>\/dev\/null || ulimit -n \"\$(ulimit -Hn)\"/" \
       -e "s/^\(\s*\)ulimit -\([up]\) unlimited$/\1ulimit -\2 unlimited 2>\/dev\/null || true/" /etc/init.d/docker
-  ' "$FLEET/keys/id_ed25519.pub"
+  ' < "$FLEET/keys/id_ed25519.pub"
   case $i in
     2) in_host "$h" sh -c 'echo "alice:231072:65536" >> /etc/subuid; echo "alice:231072:65536" >> /etc/subgid' ;;
     3) in_host "$h" sh -c 'cat > /etc/docker/daemon.json' <<'EOF'
