@@ -65,6 +65,9 @@ down() {
     for f in "$FLEET"/ns/*; do [ -e "$f" ] && { umount "$f" 2>/dev/null || umount -l "$f" 2>/dev/null || true; }; done
     while mountpoint -q "$FLEET/ns"; do umount "$FLEET/ns" 2>/dev/null || umount -l "$FLEET/ns"; done
   fi
+  # Mount namespaces an earlier fleet in another clone pinned (its hosts are gone with their network namespaces).
+  awk '$3 == "nsfs" && $2 ~ /\/\.fleet\/ns\/h[0-9]+$/ {print $2}' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null || true; done
+  awk '$2 ~ /\/\.fleet\/ns$/ {print $2}' /proc/mounts | sort -u | while read -r m; do [ "$m" = "$FLEET/ns" ] || umount "$m" 2>/dev/null || true; done
   # Docker's vfs/overlay layers may still be mounted in the root namespace if a host was killed hard.
   grep -F " $FLEET/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$FLEET/hosts" "$FLEET/ns" "$FLEET/inventory.json" "$FLEET"/*.sock
