@@ -64,7 +64,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         const [json, enabledLine = ""] = out.split(/\n(?=enabled=)/);
         const active = listsAuthorizationPlugin(JSON.parse(json.trim() || "{}") as JsonObject, props.alias) && enabledLine.trim() === "enabled=true";
         const state = { ...props, active };
-        return { id, props: state, inputs: state };
+        return { id, props: state };
     },
     async delete(_id, props) {
         const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));

@@ -140,7 +140,8 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const desired = desiredConfig(current, news.settings, {});
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
-        const dockerAction = !changed ? "none" : restartNeeded(current, desired) ? "restart dockerd" : "reload dockerd (SIGHUP)";
+        // Shown only when something will happen, so an unchanged host reads back exactly as it was planned.
+        const dockerAction = !changed ? undefined : restartNeeded(current, desired) ? "restart dockerd" : "reload dockerd (SIGHUP)";
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {
@@ -159,7 +160,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const current = parseDaemonJson(targetLabel(props.connection), facts.daemonJson);
         const settings = ownedView(current, props.settings);
         const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
-        return { id, props: state, inputs: state };
+        return { id, props: state };
     },
     async delete(_id, props) {
         const host = targetLabel(props.connection);

@@ -18,7 +18,7 @@ type OutputsOf<S> = { readonly [K in keyof S]: pulumi.Output<S[K]> };
  * is computed by the provider (and read back by `pulumi refresh`). The connection is kept secret in the state.
  */
 function hostResource<S, I extends keyof S>(type: string, implFile: string, computed: Exclude<keyof S, I>[]) {
-    const provider = lazyProvider(path.join(__dirname, implFile), `components/providers/${implFile}`);
+    const provider = lazyProvider(path.join(__dirname, implFile), `components/providers/${implFile}`, computed as string[]);
     return class extends pulumi.dynamic.Resource {
         constructor(name: string, args: InputsOf<Pick<S, I>>, opts?: pulumi.CustomResourceOptions) {
             const blanks = Object.fromEntries(computed.map((k) => [k, undefined]));

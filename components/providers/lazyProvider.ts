@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
  * path: the absolute one of the program that wrote the state, and, when the project has moved since (a fresh
  * clone running `pulumi destroy`), the same path relative to the provider's working directory (the project).
  */
-export function lazyProvider(implAbsolutePath: string, implProjectPath: string): pulumi.dynamic.ResourceProvider {
+export function lazyProvider(implAbsolutePath: string, implProjectPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
     const load = (): pulumi.dynamic.ResourceProvider => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const nodePath = require("path");
@@ -27,7 +27,7 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string):
         check: async (olds, news) => {
             const p = load();
             try {
-                return p.check ? await p.check(olds, news) : { inputs: news };
+                return plain(p.check ? await p.check(olds, news) : { inputs: news });
             } catch (e) {
                 const err = e as Error & { field?: string };
                 if (!err.field) throw e;
@@ -36,7 +36,14 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string):
         },
         diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },
         create: async (inputs) => plain(await load().create(inputs)),
-        read: async (id, props) => { const p = load(); return plain(p.read ? await p.read(id, props) : { id, props }); },
+        // What `read` finds on the host becomes the inputs too (computed fields aside), so after a refresh the
+        // next preview shows the repair key by key.
+        read: async (id, props) => {
+            const p = load();
+            const found = p.read ? await p.read(id, props) : { id, props };
+            const inputs = found.props ? Object.fromEntries(Object.entries(found.props).filter(([k]) => !computedKeys.includes(k))) : undefined;
+            return plain({ ...found, inputs });
+        },
         update: async (id, olds, news) => { const p = load(); return plain(p.update ? await p.update(id, olds, news) : { outs: news }); },
         delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
     };

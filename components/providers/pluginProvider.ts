@@ -98,7 +98,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
             `docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' ${shq(props.alias)} 2>/dev/null || echo "- false"`, `reading plugin ${props.alias}`);
         const [ref, enabled] = out.trim().split(/\s+/);
         const state = { ...props, installedReference: ref === "-" ? "" : ref, enabled: enabled === "true" };
-        return { id, props: state, inputs: state };
+        return { id, props: state };
     },
     async delete(_id, props) {
         const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));

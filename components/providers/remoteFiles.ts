@@ -30,6 +30,8 @@ export interface RemoteFilesState {
     exclusivePattern?: string;
     /** SHA-256 of the file set (names and contents, sorted by name). */
     sha256: string;
+    /** Per file: line count and short hash, for readable previews. */
+    summary?: Record<string, string>;
 }
 
 /**
@@ -43,9 +45,9 @@ export class RemoteFiles extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RemoteFilesArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider"),
+            lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider", ["sha256"]),
             name,
-            { sha256: undefined, mode: "0644", exclusivePattern: undefined, ...args },
+            { sha256: undefined, summary: undefined, mode: "0644", exclusivePattern: undefined, ...args },
             { ...opts, additionalSecretOutputs: ["connection"] },
             "hardened-docker-host",
             "RemoteFiles",

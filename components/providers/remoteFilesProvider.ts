@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fileSetHash, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
+import { splitLines } from "../plan/lineDiff";
+import { shortSha256 } from "../plan/sha256";
 import { runScript } from "../ssh/session";
 import { targetLabel } from "../ssh/target";
 import type { RemoteFilesState } from "./remoteFiles";
@@ -11,8 +13,16 @@ async function apply(news: RemoteFilesState, olds?: RemoteFilesState): Promise<R
     return { ...news, sha256: fileSetHash(news.files) };
 }
 
+/** One line per file for previews: line count and short hash (the content diff follows for changed files). */
+function summarize(files: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.keys(files).sort().map((n) => [n, `${splitLines(files[n]).length} lines, sha256 ${shortSha256(files[n])}`]));
+}
+
 /** Implementation of RemoteFiles (loaded by its lazy provider). */
 export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteFilesState> = {
+    async check(_olds, news) {
+        return { inputs: { ...news, summary: summarize(news.files) } };
+    },
     async diff(_id, olds, news) {
         const replaces = olds.directory !== news.directory ? ["directory"] : [];
         const changes = replaces.length > 0 || olds.sha256 !== fileSetHash(news.files) || olds.mode !== news.mode
@@ -29,8 +39,8 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         if (!props) throw new Error(`RemoteFiles ${id}: cannot import without its connection`);
         const script = readFilesScript(props.directory, Object.keys(props.files), props.exclusivePattern);
         const files = parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
-        const state = { ...props, files, sha256: fileSetHash(files) };
-        return { id, props: state, inputs: state };
+        const state = { ...props, files, summary: summarize(files), sha256: fileSetHash(files) };
+        return { id, props: state };
     },
     async delete(_id, props) {
         await runScript(props.connection, writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),

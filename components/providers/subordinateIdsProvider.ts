@@ -138,7 +138,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         const gid = findEntry(files.subgid, props.owner);
         // A removed entry reads back as start 0, so the next `up` reserves it again.
         const state = { ...props, start: uid?.start ?? 0, gidStart: gid?.start ?? 0, count: uid?.count ?? props.count };
-        return { id, props: state, inputs: state };
+        return { id, props: state };
     },
     async delete(_id, props) {
         if (!props.addedByUs && !props.userCreatedByUs) return;
