@@ -1,4 +1,11 @@
-# First draft policy (replaced by the full policy): the original five rules plus plugin changes.
+# The authorization policy of HardenedDockerHost: the decision, the named
+# exceptions, and the helpers every rule file shares (how a request is routed,
+# how its JSON body is read). The rules themselves live beside this file:
+# containers.rego, mounts.rego, exec.rego and endpoints.rego.
+#
+# The input is the one of opa-docker-authz v0.10 (see plugin/README.md).
+# Every rule refuses through a `deny` message that ends in "(rule NAME)"; a
+# request is allowed when no message is left.
 package docker.authz
 
 import rego.v1
@@ -7,30 +14,258 @@ default allow := false
 
 allow if count(deny) == 0
 
+# ---------------------------------------------------------------------------
+# Configuration: data.docker.authz_config (defaults in data.json, documented
+# in README.md). A missing key falls back to the strictest value.
+
+default config := {}
+
+config := value if {
+	value := data.docker.authz_config
+	is_object(value)
+}
+
+setting(key, fallback) := object.get(config, key, fallback)
+
+# ---------------------------------------------------------------------------
+# Named exceptions. Docker names the caller only when it authenticated a TLS
+# client certificate; over the unix socket every caller is anonymous.
+
+identity := input.User if {
+	input.AuthMethod == "TLS"
+	is_string(input.User)
+	input.User != ""
+}
+
+# Trusted identities (operators) are refused nothing.
+trusted if identity in setting("trusted_users", [])
+
+excepted(_) if trusted
+
+excepted(rule) if {
+	some exception in setting("exceptions", [])
+	identity in object.get(exception, "users", [])
+	rule in object.get(exception, "rules", [])
+}
+
+# denial is the message of a refusal by rule, unless the caller is excepted
+# from that rule (then it is undefined and the rule refuses nothing).
+denial(rule, text) := sprintf("%s (rule %s)", [text, rule]) if not excepted(rule)
+
+# show renders a value of the request for a message.
+show(value) := json.marshal(value)
+
+# ---------------------------------------------------------------------------
+# Routing. The daemon routes the decoded path (input.PathPlain) with
+# gorilla/mux, with or without a /v<version> prefix, case-sensitively, and
+# answers a path with empty, "." or ".." segments with a redirect instead of
+# running a handler. Here segments are matched lowercased and a trailing slash
+# is ignored: that only makes more requests match a rule, never fewer.
+
+method := upper(input.Method)
+
+read_only_method if method in {"GET", "HEAD"}
+
+request_path := input.PathPlain if is_string(input.PathPlain)
+
+segments := [lower(segment) | some segment in split(request_path, "/"); segment != ""]
+
+versioned if regex.match(`^v[0-9.]+$`, segments[0])
+
+api_version := substring(segments[0], 1, -1) if versioned
+
+route := array.slice(segments, 1, count(segments)) if versioned
+
+route := segments if not versioned
+
+route_last := route[count(route) - 1]
+
+# A container action: POST /containers/{name}/<action> (a name may hold "/").
+container_action(action) if {
+	method == "POST"
+	count(route) >= 3
+	route[0] == "containers"
+	route_last == action
+}
+
 container_create if {
-	input.Method == "POST"
-	regex.match(`^(/v[0-9.]+)?/containers/create$`, input.PathPlain)
+	method == "POST"
+	route == ["containers", "create"]
 }
 
-deny contains "privileged containers are not allowed (rule privileged)" if {
-	container_create
-	input.Body.HostConfig.Privileged == true
+container_update if container_action("update")
+
+container_exec if container_action("exec")
+
+container_start if container_action("start")
+
+volume_create if {
+	method == "POST"
+	route == ["volumes", "create"]
 }
 
-deny contains "containers must run as a non-root user (rule root_user)" if {
-	container_create
-	user := object.get(input.Body, "User", "")
-	root_user(user)
+network_create if {
+	method == "POST"
+	route == ["networks", "create"]
 }
 
-root_user(user) if user == ""
-
-root_user(user) if {
-	name := split(user, ":")[0]
-	name in {"root", "0"}
+image_build if {
+	method == "POST"
+	route == ["build"]
 }
 
-deny contains "plugin changes are not allowed (rule plugins)" if {
-	input.Method != "GET"
-	regex.match(`^(/v[0-9.]+)?/plugins/`, input.PathPlain)
+image_create if {
+	method == "POST"
+	route == ["images", "create"]
 }
+
+# query_values lists the values of a query parameter. The daemon reads
+# parameters by exact name; any spelling is taken here.
+query_values(name) := [value |
+	some key, values in input.Query
+	lower(key) == name
+	some value in string_list(values)
+]
+
+# ---------------------------------------------------------------------------
+# Reading JSON bodies. The daemon decodes them with Go's encoding/json, which
+# matches object keys to struct fields case-insensitively ("hostconfig",
+# "PRIVILEGED", "ſecurityOpt" with a long s) and lets the last of duplicate
+# keys win. The helpers below return the values of every key that the daemon
+# would match to a field, so a rule sees every spelling a request uses.
+
+# fields reads a (small, nested) object: a mount, a log configuration.
+fields(document, name) := [value |
+	is_object(document)
+	some key, value in document
+	fold(key) == fold(name)
+]
+
+# fold maps a key onto the form Go compares: ASCII case ignored, and the
+# Kelvin sign and the long s folded onto K and S, as Unicode simple folding
+# does for ASCII letters.
+fold(key) := upper(lower(key))
+
+# The body and its host configurations are large: their keys spelled as the
+# API documents them (documented_keys, what clients send) are read directly,
+# and only their other keys are folded and compared, once per request. This
+# is exact because no two documented keys fold alike (a test checks it) and
+# rules ask for fields by their documented names.
+
+body_odd_keys := object.keys(input.Body) - documented_keys if is_object(input.Body)
+
+body_values(field) := array.concat(
+	[value | value := input.Body[field]],
+	[value |
+		some key in body_odd_keys
+		fold(key) == fold(field)
+		value := input.Body[key]
+	],
+)
+
+# ---------------------------------------------------------------------------
+# Host configurations of a request, by the body key they come from: HostConfig
+# in a create body (every spelling), the top level of a create body ("":
+# daemons before 25.0 still read HostConfig fields there when HostConfig is
+# absent) and an update body ("").
+
+host_config_documents := object.union(
+	{key: input.Body[key] | container_create; some key in host_config_keys; is_object(input.Body[key])},
+	{"": input.Body | host_config_at_top_level; is_object(input.Body)},
+)
+
+host_config_keys contains "HostConfig"
+
+host_config_keys contains key if {
+	some key in body_odd_keys
+	fold(key) == "HOSTCONFIG"
+}
+
+host_config_at_top_level if container_create
+
+host_config_at_top_level if container_update
+
+host_config_odd_keys := {key: odd |
+	some key, document in host_config_documents
+	odd := object.keys(document) - documented_keys
+}
+
+host_config_values(field) := array.concat(
+	[value | some document in host_config_documents; value := document[field]],
+	[value |
+		some source, keys in host_config_odd_keys
+		some key in keys
+		fold(key) == fold(field)
+		value := host_config_documents[source][key]
+	],
+)
+
+documented_keys := {
+	# container.Config, and the create request around it
+	"Hostname", "Domainname", "User", "AttachStdin", "AttachStdout",
+	"AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce", "Env",
+	"Cmd", "Healthcheck", "ArgsEscaped", "Image", "Volumes", "WorkingDir",
+	"Entrypoint", "NetworkDisabled", "MacAddress", "OnBuild", "Labels",
+	"StopSignal", "StopTimeout", "Shell", "HostConfig", "NetworkingConfig",
+	# container.HostConfig
+	"Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings",
+	"RestartPolicy", "AutoRemove", "VolumeDriver", "VolumesFrom",
+	"ConsoleSize", "Annotations", "CapAdd", "CapDrop", "Capabilities",
+	"CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts",
+	"GroupAdd", "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode",
+	"Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt",
+	"StorageOpt", "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls",
+	"Runtime", "Isolation", "Mounts", "MaskedPaths", "ReadonlyPaths", "Init",
+	# container.Resources (in HostConfig and update requests)
+	"CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight",
+	"BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+	"BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota",
+	"CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems",
+	"Devices", "DeviceCgroupRules", "DeviceRequests", "KernelMemory",
+	"KernelMemoryTCP", "MemoryReservation", "MemorySwap", "MemorySwappiness",
+	"OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent",
+	"IOMaximumIOps", "IOMaximumBandwidth",
+	# mount.Mount and its options, LogConfig
+	"Target", "Source", "Type", "ReadOnly", "Consistency", "BindOptions",
+	"VolumeOptions", "ImageOptions", "TmpfsOptions", "ClusterOptions",
+	"Propagation", "NonRecursive", "CreateMountpoint", "ReadOnlyNonRecursive",
+	"ReadOnlyForceRecursive", "NoCopy", "Subpath", "DriverConfig", "Name",
+	"Options", "SizeBytes", "Mode", "Config",
+	# exec, volume and network create requests
+	"Detach", "DetachKeys", "Driver", "DriverOpts",
+	"ClusterVolumeSpec", "CheckDuplicate", "Scope", "EnableIPv4",
+	"EnableIPv6", "IPAM", "Internal", "Attachable", "Ingress", "ConfigOnly",
+	"ConfigFrom",
+}
+
+# string_list reads a list of strings, or a lone string (Docker's StrSlice
+# fields accept both).
+string_list(value) := [value] if is_string(value)
+
+string_list(value) := [item | some item in value; is_string(item)] if is_array(value)
+
+# is_unset holds for the values the daemon reads as "not set".
+is_unset(value) if value in {null, "", [], {}}
+
+# ---------------------------------------------------------------------------
+# Users. The daemon takes the part before ":" as the user: digits name a UID
+# whatever the image's /etc/passwd says, anything else is looked up there, and
+# an image can map any name (or a number too large for Go's Atoi) to UID 0.
+# Only a numeric UID in 1..2^31-1 is known not to be root.
+
+non_root_user(user) if {
+	is_string(user)
+	uid := split(user, ":")[0]
+	regex.match(`^[0-9]+$`, uid)
+	to_number(uid) > 0
+	to_number(uid) <= 2147483647
+}
+
+# requested_users lists the users the body names; a body that names none
+# runs the default user ("").
+requested_users := users if {
+	users := body_values("User")
+	count(users) > 0
+}
+
+requested_users := [""] if count(body_values("User")) == 0

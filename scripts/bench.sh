@@ -18,7 +18,7 @@ trap cleanup EXIT
 echo "== 1. decision latency (plugin, policies/)"
 POLICY_DIR="$ROOT/policies" bash plugin/bench.sh
 echo "-- opa bench: data.docker.authz.allow for a typical containers/create"
-opa bench --format pretty -c 1 --count 1 -d policies/ --input plugin/testdata/create-request.json 'data.docker.authz.allow' 2>/dev/null \
+opa bench --format pretty -c 1 --count 1 -d policies/ --input policies/testdata/create-input.json 'data.docker.authz.allow' 2>/dev/null \
   | grep -E "ns/op|samples|histogram_timer_rego_query_eval_ns_(p50|p99|mean)" || true
 
 ms() { date +%s%N; }

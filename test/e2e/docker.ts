@@ -10,7 +10,7 @@ export interface ApiAnswer {
 
 /**
  * Sends one raw Docker API request to a fleet host's socket (the way any local user of the socket could),
- * so tests see exactly what the daemon and its authorization plugin answer.
+ * so tests see exactly what the daemon and its authorization plugin answer. A body `{ file }` is sent from a file.
  */
 export function dockerApi(host: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): ApiAnswer {
     const sock = inventory().hosts.find((h) => h.name === host)?.dockerSocket;
@@ -19,7 +19,8 @@ export function dockerApi(host: string, method: string, path: string, body?: unk
     for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
     if (body !== undefined) {
         if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) args.push("-H", "Content-Type: application/json");
-        args.push("--data-binary", typeof body === "string" ? body : JSON.stringify(body));
+        const file = typeof body === "object" && body !== null && "file" in body ? String((body as { file: string }).file) : undefined;
+        args.push("--data-binary", file ? `@${file}` : typeof body === "string" ? body : JSON.stringify(body));
     }
     args.push(`http://localhost${path}`);
     const out = execFileSync("curl", args, { encoding: "utf8", timeout: 120_000 });

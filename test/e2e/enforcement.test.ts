@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, inventory, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerApi } from "./docker";
@@ -13,7 +15,8 @@ interface Route {
     method: string;
     path: string;
     body?: unknown;
-    contentType?: string;
+    headers?: Record<string, string>;
+    note?: string;
     expect: "allow" | "deny";
     rule?: string;
 }
@@ -22,12 +25,21 @@ const fleet = inventory();
 const host = fleet.hosts[0];
 const stack = `enforce-${process.pid}`;
 const run = (args: string[]) => pulumiOk(ROOT, [...args, "--stack", stack]);
-const routes = JSON.parse(fs.readFileSync(path.join(ROOT, "policies/testdata/routes.json"), "utf8")) as Route[];
+const routes = (JSON.parse(fs.readFileSync(path.join(ROOT, "policies/testdata/routes.json"), "utf8")) as { routes: Route[] }).routes;
 const image = `${fleet.registry}/hdh/busybox:1`;
 
-/** Fills the placeholders a route may use: {image}, {container} (a running compliant container), {volume}. */
+/** Fills the placeholders a route may use (policies/testdata/routes.json lists them). */
 function fill<T>(v: T, values: Record<string, string>): T {
-    return JSON.parse(JSON.stringify(v).replace(/\{(image|container|volume)\}/g, (_, k: string) => values[k])) as T;
+    return JSON.parse(JSON.stringify(v).replace(/\{(image|image_repo|image_tag|container|exec)\}/g, (_, k: string) => values[k])) as T;
+}
+
+/** A build context (tar with a Dockerfile FROM the test image), for the build routes. */
+function buildContext(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-ctx-"));
+    fs.writeFileSync(path.join(dir, "Dockerfile"), `FROM ${image}\nUSER 1000\n`);
+    execFileSync("tar", ["-C", dir, "-cf", `${dir}.tar`, "Dockerfile"]);
+    fs.rmSync(dir, { recursive: true });
+    return `${dir}.tar`;
 }
 
 /** Whether the daemon's answer is a refusal by our plugin, and the message. */
@@ -59,13 +71,18 @@ test(`the policy refuses every known route and allows everyday work (${routes.le
     expect(sleeper.status).toBe(201);
     const container = (sleeper.body as { Id: string }).Id;
     expect(dockerApi(host.name, "POST", `/v1.41/containers/${container}/start`).status).toBe(204);
-    const values = { image, container, volume: `hdh-enforce-${process.pid}` };
+    const exec = dockerApi(host.name, "POST", `/v1.41/containers/${container}/exec`, { User: "1000", Cmd: ["true"] });
+    expect(exec.status).toBe(201);
+    const [repo, tag] = [image.slice(0, image.lastIndexOf(":")), image.slice(image.lastIndexOf(":") + 1)];
+    const values = { image, image_repo: encodeURIComponent(repo), image_tag: tag, container, exec: (exec.body as { Id: string }).Id };
+    const context = buildContext();
 
     const rows: string[][] = [];
     const wrong: string[] = [];
     for (const r of routes) {
-        const headers: Record<string, string> = r.contentType ? { "Content-Type": r.contentType } : {};
-        const body = r.body === undefined || r.body === null ? undefined : fill(r.body, values);
+        const headers = r.headers ?? {};
+        const tar = headers["Content-Type"] === "application/x-tar";
+        const body = tar ? { file: context } : r.body === undefined || r.body === null ? undefined : fill(r.body, values);
         const answer = dockerApi(host.name, r.method, fill(r.path, values), body, headers);
         const refused = deniedByPlugin(answer.message);
         const observed = refused ? `deny: ${answer.message.replace(/^.*hdh-authz(:latest)?: /, "")}` : `allow (HTTP ${answer.status})`;

@@ -1,0 +1,240 @@
+# Mount rules: host paths reach a container through HostConfig.Binds,
+# HostConfig.Mounts, VolumesFrom, and volumes whose driver options mount a
+# host path or device (in Mounts, or made beforehand with POST
+# /volumes/create). Only the allow-listed host paths may be bound, read-only
+# unless the allow-list says otherwise.
+package docker.authz
+
+import rego.v1
+
+# ---------------------------------------------------------------------------
+# Host paths bound into a container.
+
+host_mounts contains mount if {
+	some list in host_config_values("Mounts")
+	is_array(list)
+	some mount in list
+	is_object(mount)
+}
+
+# A Binds entry is SOURCE:TARGET[:OPTIONS]; an absolute SOURCE is a host path,
+# anything else names a volume. ro among the options makes it read-only.
+host_binds contains {"source": parts[0], "read_only": read_only} if {
+	some list in host_config_values("Binds")
+	some spec in string_list(list)
+	parts := split(spec, ":")
+	count(parts) >= 2
+	startswith(parts[0], "/")
+	read_only := bind_options_read_only(parts)
+}
+
+# A Mounts entry with an absolute source binds a host path whatever its type
+# says (the daemon refuses such a source for other types anyway).
+host_binds contains {"source": source, "read_only": read_only} if {
+	some mount in host_mounts
+	some source in fields(mount, "Source")
+	is_string(source)
+	startswith(source, "/")
+	read_only := mount_read_only(mount)
+}
+
+default bind_options_read_only(_) := false
+
+bind_options_read_only(parts) if "ro" in split(parts[2], ",")
+
+default mount_read_only(_) := false
+
+# Read-only only if every spelling of ReadOnly says true, and the mount is
+# not made read-only non-recursively (which leaves submounts writable).
+mount_read_only(mount) if {
+	values := fields(mount, "ReadOnly")
+	count(values) > 0
+	every value in values {
+		value == true
+	}
+	not non_recursive_read_only(mount)
+}
+
+non_recursive_read_only(mount) if {
+	some options in fields(mount, "BindOptions")
+	some value in fields(options, "ReadOnlyNonRecursive")
+	value != false
+}
+
+# The allow-list, cleaned; an entry is read-only unless it says
+# "read_only": false.
+bind_allow_list contains {"root": root, "read_only": read_only} if {
+	some entry in setting("bind_mounts", [])
+	root := clean_path(entry.path)
+	read_only := object.get(entry, "read_only", true) != false
+}
+
+path_allowed(path, false) if {
+	some entry in bind_allow_list
+	path_within(path, entry.root)
+}
+
+path_allowed(path, true) if {
+	some entry in bind_allow_list
+	entry.read_only == false
+	path_within(path, entry.root)
+}
+
+default bind_mount_inputs := []
+
+bind_mount_inputs := input.BindMounts if is_array(input.BindMounts)
+
+# bind_covered: the bind's source, cleaned as the daemon cleans it, and every
+# resolution the plugin reports for it (input.BindMounts[_].Resolved,
+# symbolic links followed when the plugin can see the host) lie in the
+# allow-list (in a writable entry when writable).
+bind_covered(bind, writable) if {
+	path_allowed(clean_path(bind.source), writable)
+	every reported in bind_mount_inputs {
+		resolution_allowed(reported, bind.source, writable)
+	}
+}
+
+resolution_allowed(reported, source, _) if reported.Source != source
+
+resolution_allowed(reported, source, writable) if {
+	reported.Source == source
+	path_allowed(object.get(reported, "Resolved", ""), writable)
+}
+
+deny contains msg if {
+	some bind in host_binds
+	not bind_covered(bind, false)
+	msg := denial("bind_mount", sprintf("bind mount of host path %s is not allowed (only allow-listed host paths can be mounted)", [show(bind.source)]))
+}
+
+deny contains msg if {
+	some bind in host_binds
+	not bind.read_only
+	bind_covered(bind, false)
+	not bind_covered(bind, true)
+	msg := denial("bind_read_only", sprintf("host path %s may only be mounted read-only (add :ro, or readonly to --mount)", [show(bind.source)]))
+}
+
+# ---------------------------------------------------------------------------
+# Other mount sources.
+
+deny contains msg if {
+	some value in host_config_values("VolumesFrom")
+	not is_unset(value)
+	msg := denial("volumes_from", "mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)")
+}
+
+deny contains msg if {
+	some mount in host_mounts
+	some type in fields(mount, "Type")
+	not mount_type_allowed(type)
+	msg := denial("mount_type", sprintf("mount type %s is not allowed", [show(type)]))
+}
+
+# (A helper, so that a type that is not a string is refused: in
+# `not lower(type) in ...` a failing lower would make the rule not fire.)
+mount_type_allowed(type) if lower(type) in setting("mount_types", ["bind", "volume", "tmpfs"])
+
+# Driver options of volumes: in Mounts (volume-opt) and in POST
+# /volumes/create (docker volume create --opt).
+volume_driver_options contains options if {
+	some mount in host_mounts
+	some volume_options in fields(mount, "VolumeOptions")
+	some driver_config in fields(volume_options, "DriverConfig")
+	some options in fields(driver_config, "Options")
+	is_object(options)
+}
+
+volume_driver_options contains options if {
+	volume_create
+	some options in body_values("DriverOpts")
+	is_object(options)
+}
+
+# The local driver mounts "device" on the volume with mount(2): with a bind
+# flag in "o" (type is then ignored) it is a host path, with a block-device
+# file system type a host disk, with overlay's lowerdir the host's tree. So
+# options must name an allowed type (tmpfs by default) and no bind flag.
+safe_volume_options(options) if {
+	types := [value | some key, value in options; lower(key) == "type"]
+	count(types) > 0
+	every type in types {
+		type in setting("volume_types", [])
+	}
+	not volume_bind_flag(options)
+}
+
+volume_bind_flag(options) if {
+	some key, value in options
+	lower(key) == "o"
+	some flag in split(value, ",")
+	lower(trim_space(flag)) in {"bind", "rbind"}
+}
+
+deny contains msg if {
+	some options in volume_driver_options
+	count(options) > 0
+	not safe_volume_options(options)
+	msg := denial("volume_options", sprintf("volume driver options %s are not allowed: they may mount a host path or device (only types %s, without bind)", [show(options), show(setting("volume_types", []))]))
+}
+
+# ---------------------------------------------------------------------------
+# Paths, cleaned the way the daemon cleans a bind source (Go's path.Clean):
+# "//" and "." dropped, ".." taking away the name before it, never climbing
+# above "/". Paths of more than 64 names are not cleaned (and so never
+# allowed).
+
+clean_path(path) := concat("", ["/", concat("/", surviving_names(names))]) if {
+	startswith(path, "/")
+	not plain_path(path)
+	names := [name | some name in split(path, "/"); not name in {"", "."}]
+	count(names) <= 64
+}
+
+# A plain path (no "//", "." or "..") is clean but for a trailing slash.
+clean_path(path) := "/" if path == "/"
+
+clean_path(path) := trim_suffix(path, "/") if {
+	path != "/"
+	plain_path(path)
+}
+
+plain_path(path) if {
+	startswith(path, "/")
+	not contains(path, "//")
+	not contains(concat("", [path, "/"]), "/./")
+	not contains(concat("", [path, "/"]), "/../")
+}
+
+surviving_names(names) := [] if count(names) == 0
+
+# With a stack of names: depth[i] is the stack's height after names[i]
+# (".." pops, never below the root). A name survives if the stack never
+# drops below its height afterwards; ".." never survives.
+surviving_names(names) := kept if {
+	count(names) > 0
+	last := count(names) - 1
+	raw := [sum([name_step(names[k]) | some k in numbers.range(0, i)]) | some i in numbers.range(0, last)]
+	depth := [height |
+		some i in numbers.range(0, last)
+		height := raw[i] - min([0, min(array.slice(raw, 0, i + 1))])
+	]
+	kept := [names[i] |
+		some i in numbers.range(0, last)
+		names[i] != ".."
+		every j in numbers.range(i, last) {
+			depth[j] >= depth[i]
+		}
+	]
+}
+
+name_step("..") := -1
+
+name_step(name) := 1 if name != ".."
+
+path_within(path, root) if path == root
+
+path_within(path, "/") if startswith(path, "/")
+
+path_within(path, root) if startswith(path, concat("", [root, "/"]))

@@ -1,0 +1,199 @@
+# Tests of mounts.rego: host paths through every mount source, path tricks,
+# the allow-list, and volume driver options.
+package docker.authz_test
+
+import data.docker.authz
+import rego.v1
+
+with_binds(binds) := create_with({"Binds": binds})
+
+with_mounts(mounts) := create_with({"Mounts": mounts})
+
+# ---------------------------------------------------------------------------
+# bind_mount, bind_read_only
+
+test_host_binds_denied if {
+	every bind in [
+		"/etc:/x", "/:/host", "/etc:/x:ro", "/var/run/docker.sock:/var/run/docker.sock",
+		"/etc/localtimes:/x:ro", "/etc:/x:ro,Z", "/home/alice:/home/alice:rw",
+	] {
+		denied_by("bind_mount", with_binds([bind]))
+	}
+}
+
+test_bind_path_tricks_denied if {
+	every bind in [
+		"/usr/share/zoneinfo/../../../etc:/x:ro",
+		"/etc/localtime/../shadow:/x:ro",
+		"/usr/share/zoneinfo/../../..:/x:ro",
+		"/usr/share/./zoneinfo/Etc/../../../../etc/shadow:/x:ro",
+	] {
+		denied_by("bind_mount", with_binds([bind]))
+	}
+}
+
+test_allowed_binds_in_other_spellings if {
+	every bind in [
+		"/etc/localtime:/etc/localtime:ro",
+		"//etc//localtime/:/etc/localtime:ro",
+		"/etc/./localtime:/etc/localtime:ro",
+		"/usr/share/zoneinfo/Europe/Paris:/etc/localtime:ro",
+		"/etc/../usr/share/zoneinfo:/usr/share/zoneinfo:ro,rslave",
+		"/../usr/share/zoneinfo:/zoneinfo:ro",
+	] {
+		allowed(with_binds([bind]))
+	}
+}
+
+test_allowed_bind_written_denied if {
+	denied_by("bind_read_only", with_binds(["/etc/localtime:/etc/localtime"]))
+	denied_by("bind_read_only", with_binds(["/etc/localtime:/etc/localtime:rw"]))
+	denied_by("bind_read_only", with_binds(["/usr/share/zoneinfo:/z:RO"]))
+}
+
+test_binds_in_other_spellings_denied if {
+	denied_by("bind_mount", create_with({"binds": ["/etc:/x"]}))
+	denied_by("bind_mount", create_with({"Binds": "/etc:/x"}))
+	denied_by("bind_mount", create({"Image": "alpine", "User": "1000", "Binds": ["/etc:/x"]}))
+}
+
+test_volumes_and_anonymous_volumes_allowed if {
+	allowed(with_binds(["appdata:/data", "cache:/cache:ro", "/scratch"]))
+	allowed(with_mounts([{"Type": "volume", "Source": "appdata", "Target": "/data"}]))
+	allowed(with_mounts([{"Type": "volume", "Target": "/anon"}]))
+	allowed(with_mounts([{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 1048576}}]))
+	allowed(create_with({"Tmpfs": {"/run": "rw,noexec"}}))
+}
+
+test_mounts_of_host_paths_denied if {
+	denied_by("bind_mount", with_mounts([{"Type": "bind", "Source": "/", "Target": "/host"}]))
+	denied_by("bind_mount", with_mounts([{"type": "BIND", "source": "/etc", "target": "/x", "readonly": true}]))
+	denied_by("bind_mount", with_mounts([{"Type": "volume", "Source": "/etc", "Target": "/x"}]))
+	denied_by("bind_mount", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo/../../../etc", "Target": "/x", "ReadOnly": true}]))
+}
+
+test_mounts_of_allowed_paths if {
+	allowed(with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true}]))
+	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z"}]))
+	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": false}]))
+	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true, "readonly": false}]))
+	denied_by("bind_read_only", with_mounts([{
+		"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true,
+		"BindOptions": {"ReadOnlyNonRecursive": true},
+	}]))
+}
+
+# The plugin reports where a source leads (symbolic links followed when it
+# can see the host): a link in an allowed folder that leads out is refused.
+test_bind_resolving_outside_the_allow_list_denied if {
+	source := "/usr/share/zoneinfo/escape"
+	request_input := with_binds([concat("", [source, ":/x:ro"])])
+	allowed(request_input)
+	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": "/etc"}]}))
+	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": ""}]}))
+	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true}]}))
+	allowed(object.union(request_input, {"BindMounts": [{"Source": "/other", "Resolved": "/other"}]}))
+}
+
+test_writable_allow_list_entry if {
+	config := with_config({"bind_mounts": [{"path": "/srv/shared/", "read_only": false}, {"path": "/srv/shared/config"}]})
+	rw := with_binds(["/srv/shared/data:/data"])
+	authz.allow with input as rw with data.docker.authz_config as config
+	not authz.allow with input as with_binds(["/srv/sharedx:/data"]) with data.docker.authz_config as config
+
+	# an entry without read_only is read-only
+	only_ro := with_config({"bind_mounts": [{"path": "/srv/shared"}]})
+	not authz.allow with input as rw with data.docker.authz_config as only_ro
+}
+
+test_allow_listing_the_root_allows_everything if {
+	config := with_config({"bind_mounts": [{"path": "/", "read_only": false}]})
+	authz.allow with input as with_binds(["/etc:/x"]) with data.docker.authz_config as config
+}
+
+# ---------------------------------------------------------------------------
+# volumes_from, mount_type
+
+test_volumes_from_denied if {
+	denied_by("volumes_from", create_with({"VolumesFrom": ["web"]}))
+	denied_by("volumes_from", create_with({"VolumesFrom": ["web:rw"]}))
+}
+
+test_mount_type_denied if {
+	denied_by("mount_type", with_mounts([{"Type": "npipe", "Source": "x", "Target": "/x"}]))
+	denied_by("mount_type", with_mounts([{"Type": "cluster", "Source": "x", "Target": "/x"}]))
+	denied_by("mount_type", with_mounts([{"Type": 1, "Target": "/x"}]))
+}
+
+# ---------------------------------------------------------------------------
+# volume_options
+
+volume_mount(options) := with_mounts([{
+	"Type": "volume", "Source": "v", "Target": "/v",
+	"VolumeOptions": {"DriverConfig": {"Name": "local", "Options": options}},
+}])
+
+volume_create(body) := request("POST", "/v1.41/volumes/create", body)
+
+test_volume_options_in_mounts_denied if {
+	denied_by("volume_options", volume_mount({"device": "/etc", "o": "bind", "type": "none"}))
+	denied_by("volume_options", volume_mount({"device": "/etc", "o": "size=1m,rbind", "type": "tmpfs"}))
+	denied_by("volume_options", volume_mount({"device": "/dev/sda1", "type": "ext4"}))
+	denied_by("volume_options", volume_mount({"device": "/etc"}))
+	denied_by("volume_options", with_mounts([{
+		"type": "volume", "target": "/v",
+		"volumeoptions": {"driverconfig": {"options": {"type": "overlay", "o": "lowerdir=/,upperdir=/tmp/u,workdir=/tmp/w"}}},
+	}]))
+}
+
+test_volume_create_with_host_options_denied if {
+	# docker volume create --opt type=none --opt o=bind --opt device=/etc v1
+	denied_by("volume_options", volume_create({"Driver": "local", "DriverOpts": {"device": "/etc", "o": "bind", "type": "none"}, "Name": "v1"}))
+	denied_by("volume_options", volume_create({"Driver": "local", "driveropts": {"device": "/dev/sda1", "type": "ext4"}, "Name": "v1"}))
+	denied_by("volume_options", volume_create({"Driver": "local", "DriverOpts": {"type": "tmpfs", "device": "/etc", "O": "bind"}, "Name": "v1"}))
+}
+
+test_volumes_allowed if {
+	# docker volume create v2
+	allowed(volume_create({"Driver": "local", "Name": "v2"}))
+	allowed(volume_create({"Driver": "local", "DriverOpts": {}, "Labels": {}, "Name": "v3"}))
+
+	# docker volume create --opt type=tmpfs --opt device=tmpfs --opt o=size=64m,uid=1000 v4
+	allowed(volume_create({"Driver": "local", "DriverOpts": {"device": "tmpfs", "o": "size=64m,uid=1000", "type": "tmpfs"}, "Name": "v4"}))
+	allowed(volume_mount({"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}))
+	allowed(volume_mount(null))
+}
+
+# ---------------------------------------------------------------------------
+# clean_path
+
+test_clean_path if {
+	authz.clean_path("/") == "/"
+	authz.clean_path("//") == "/"
+	authz.clean_path("/..") == "/"
+	authz.clean_path("/a/b/../../c/./d//e/..") == "/c/d"
+	authz.clean_path("/../../x/y/..") == "/x"
+	authz.clean_path("/etc/") == "/etc"
+	authz.clean_path("/a/../../b") == "/b"
+	authz.clean_path("/a/b/c/../../../../d") == "/d"
+	not authz.clean_path("relative/path")
+
+	# plain paths are cleaned whatever their length, others up to 64 names
+	long_path := concat("", [name | some _ in numbers.range(1, 70); name := "/a"])
+	authz.clean_path(concat("", [long_path, "/"])) == long_path
+	not authz.clean_path(concat("", [long_path, "/.."]))
+}
+
+test_path_within if {
+	authz.path_within("/etc", "/etc")
+	authz.path_within("/etc/x", "/etc")
+	authz.path_within("/etc", "/")
+	not authz.path_within("/etcx", "/etc")
+	not authz.path_within("", "/")
+}
+
+# Without BindMounts (another plugin), the cleaned source alone decides.
+test_binds_without_plugin_bind_mounts if {
+	allowed(object.remove(with_binds(["/etc/localtime:/etc/localtime:ro"]), ["BindMounts"]))
+	denied_by("bind_mount", object.remove(with_binds(["/etc:/x"]), ["BindMounts"]))
+}
