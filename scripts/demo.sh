@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
 # The quick start: set everything up, bring up the local fleet and `pulumi up` the dev stack on it.
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-bash scripts/setup.sh
-source scripts/env.sh
-bash scripts/fleet.sh up "${HDH_FLEET_SIZE:-3}"
+source "$(dirname "$0")/prepare.sh"
 pulumi stack select dev 2>/dev/null || pulumi stack init dev
 pulumi up --yes --stack dev
 echo

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite (what CI runs): set up, bring up the fleet, then policy, plugin, unit and end-to-end tests.
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-bash scripts/setup.sh
-source scripts/env.sh
-bash scripts/fleet.sh up "${HDH_FLEET_SIZE:-3}"
-trap 'bash scripts/fleet.sh down' EXIT
-[ -x scripts/lint-policy.sh ] && bash scripts/lint-policy.sh
-[ -f plugin/go.mod ] && (cd plugin && go test ./...)
+source "$(dirname "$0")/prepare.sh"
+results=$(mktemp -d)
+trap 'bash scripts/fleet.sh down; rm -rf "$results"' EXIT
+bash scripts/lint-policy.sh
+(cd plugin && go test ./...)
 tsc -p tsconfig.json --noEmit
-jest --selectProjects unit --passWithNoTests
-jest --selectProjects e2e --runInBand --testTimeout=1200000
+jest --selectProjects unit --json --outputFile="$results/unit.json"
+jest --selectProjects e2e --runInBand --testTimeout=1200000 --json --outputFile="$results/e2e.json"
+node -e 'const r = process.argv.slice(1).map((f) => require(f));
+  const n = (k) => r.reduce((s, x) => s + x[k], 0);
+  console.log(`jest: ${n("numPassedTests")} passed, ${n("numFailedTests")} failed`);' "$results/unit.json" "$results/e2e.json"

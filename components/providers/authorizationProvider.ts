@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { JsonObject, canonicalJson } from "../plan/daemonConfig";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
-import { parseProbe, probeScript } from "../host/probe";
 import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { canaryScript, listsAuthorizationPlugin, withAuthorizationPlugin } from "./authzScripts";
+import { preflight } from "./preflight";
 
 /** Inputs and state of Authorization (see authorization.ts). */
 export interface AuthorizationState {
@@ -23,8 +23,7 @@ export interface AuthorizationState {
 
 /** Adds the plugin to `authorization-plugins` (SIGHUP), then runs the canary; rolls back if either fails. */
 async function enable(s: AuthorizationState): Promise<AuthorizationState> {
-    const facts = parseProbe(await runScript(s.connection, probeScript, "preflight"));
-    const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+    const { current } = await preflight(s.connection);
     const enabled = withAuthorizationPlugin(current, s.alias, true);
     const alreadyListed = listsAuthorizationPlugin(current, s.alias);
     await runScript(s.connection, [
@@ -67,8 +66,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         return { id, props: state };
     },
     async delete(_id, props) {
-        const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));
-        const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+        const { current } = await preflight(props.connection);
         if (!listsAuthorizationPlugin(current, props.alias)) return;
         await runScript(props.connection, [
             dockerFunctions(),

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
-import { HostFacts, parseProbe, probeScript } from "../host/probe";
+import { HostFacts, parseProbe } from "../host/probe";
+import { parseDaemonJson, preflight } from "./preflight";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
 
@@ -31,25 +32,14 @@ export interface DaemonConfigState {
     original: string | null;
 }
 
-function parseDaemonJson(host: string, text: string | undefined): JsonObject {
-    if (text === undefined || text.trim() === "") return {};
-    try {
-        const v = JSON.parse(text) as JsonValue;
-        if (v && typeof v === "object" && !Array.isArray(v)) return v;
-    } catch {
-        // fall through
-    }
-    throw new HostInputError(host, "/etc/docker/daemon.json", "the existing file is not a JSON object, so it cannot be merged",
-        "repair or remove the file on the host, then run again");
-}
-
-async function probe(connection: SshTarget): Promise<HostFacts> {
-    const facts = parseProbe(await runScript(connection, probeScript, "preflight"));
+async function probe(connection: SshTarget): Promise<{ facts: HostFacts; current: JsonObject }> {
+    const found = await preflight(connection);
+    const { facts } = found;
     if (!facts.dockerVersion && !facts.apiRefused) {
         throw new HostInputError(targetLabel(connection), "connection", "Docker does not answer on this host (docker version failed)",
             "install and start Docker on the host before hardening it");
     }
-    return facts;
+    return found;
 }
 
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -89,8 +79,7 @@ function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, de
 
 async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Promise<DaemonConfigState> {
     const host = targetLabel(news.connection);
-    const facts = await probe(news.connection);
-    const current = parseDaemonJson(host, facts.daemonJson);
+    const { facts, current } = await probe(news.connection);
     // A run that failed after changing the host left a record: what was there before us is in it, not in the file.
     const record = !olds && facts.daemonJsonRecord ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null }) : undefined;
     const previous: Record<string, JsonValue> = { ...(olds?.previous ?? record?.previous ?? {}) };
@@ -135,8 +124,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         }
         // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
         // that would hide existing containers and images before anything changes.
-        const facts = await probe(news.connection);
-        const current = parseDaemonJson(host, facts.daemonJson);
+        const { facts, current } = await probe(news.connection);
         const desired = desiredConfig(current, news.settings, {});
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
@@ -156,16 +144,14 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
     },
     async read(id, props) {
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
-        const facts = parseProbe(await runScript(props.connection, probeScript, "reading daemon.json"));
-        const current = parseDaemonJson(targetLabel(props.connection), facts.daemonJson);
+        const { facts, current } = await preflight(props.connection, "reading daemon.json");
         const settings = ownedView(current, props.settings);
         const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
         return { id, props: state };
     },
     async delete(_id, props) {
         const host = targetLabel(props.connection);
-        const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));
-        const current = parseDaemonJson(host, facts.daemonJson);
+        const { facts, current } = await preflight(props.connection);
         const restore: Record<string, JsonValue> = {};
         for (const k of Object.keys(props.settings)) restore[k] = props.previous[k] ?? null;
         const restored = desiredConfig(current, {}, restore);

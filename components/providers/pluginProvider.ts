@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
-import { parseProbe, probeScript } from "../host/probe";
 import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
-import { JsonObject } from "../plan/daemonConfig";
 import { withAuthorizationPaused } from "./authzScripts";
+import { preflight } from "./preflight";
 
 /** Inputs and state of DockerPlugin (see dockerPlugin.ts). */
 export interface DockerPluginState {
@@ -61,8 +60,7 @@ fi
 }
 
 async function converge(s: DockerPluginState): Promise<DockerPluginState> {
-    const facts = parseProbe(await runScript(s.connection, probeScript, "preflight"));
-    const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+    const { current } = await preflight(s.connection);
     await runScript(s.connection, [
         dockerFunctions(),
         withAuthorizationPaused(current, s.alias, ensureScript(s)),
@@ -101,8 +99,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
         return { id, props: state };
     },
     async delete(_id, props) {
-        const facts = parseProbe(await runScript(props.connection, probeScript, "preflight"));
-        const current = JSON.parse(facts.daemonJson || "{}") as JsonObject;
+        const { current } = await preflight(props.connection);
         const remove = `docker plugin disable -f ${shq(props.alias)} >/dev/null 2>&1 || true
 docker plugin rm -f ${shq(props.alias)} >/dev/null 2>&1 || true
 rm -f ${RECORD_DIR}/plugin.json ${RECORD_DIR}/plugin-settings.${props.alias}`;
