@@ -36,7 +36,9 @@ hdh_wait_healthy() {
   done
   return 1
 }
-hdh_docker_log() { tail -n 15 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 15 --no-pager 2>/dev/null || true; }
+hdh_docker_log() {
+  { tail -n 200 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 200 --no-pager 2>/dev/null; } | grep -E 'level=(error|fatal)|failed to start' | tail -n 3 || true
+}
 # hdh_install_daemon_json BASE64|-: back up the current file, validate where the engine can, write atomically
 # (- removes the file).
 hdh_install_daemon_json() {
@@ -62,8 +64,8 @@ hdh_apply_daemon_json() {
   if ! hdh_wait_healthy; then
     log=$(hdh_docker_log)
     hdh_restore_daemon_json; hdh_restart || true; hdh_wait_healthy || true
-    echo "Docker did not come back healthy with the new daemon.json; the previous one was restored. dockerd said:" >&2
-    echo "$log" >&2
+    echo "dockerd said: $log" >&2
+    echo "Docker did not come back healthy with the new daemon.json; the previous one was restored and Docker restarted" >&2
     return 3
   fi
 }

@@ -31,7 +31,8 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
             } catch (e) {
                 const err = e as Error & { field?: string };
                 if (!err.field) throw e;
-                return { inputs: news, failures: [{ property: err.field.split(".")[0], reason: err.message }] };
+                // No property name: the engine would print that input's value, and the connection holds the key.
+                return { inputs: news, failures: [{ property: "", reason: err.message }] };
             }
         },
         diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },

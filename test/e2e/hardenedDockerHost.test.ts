@@ -70,6 +70,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "rm", "--path", "users.h1"]);
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(/host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /);
+        expect(r.stdout + r.stderr).not.toContain(fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1]); // errors never show the key
     });
 
     test("preview --diff shows each host's daemon.json keys, the policy, the ID range, the plugin and a Docker restart", () => {
@@ -79,6 +80,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(out).toMatch(/dockerAction\s*:\s*"restart dockerd"/);
         expect(out).toMatch(/authz\.rego/);
         expect(out).toMatch(/owner\s*:\s*"dockremap"/);
+        // The range each host will get is planned at preview; on h2 it starts after alice's [231072, 296608).
+        const ranges = [...out.matchAll(/range\s*:\s*"dockremap:(\d+):65536"/g)].map((m) => Number(m[1]));
+        expect(ranges.sort()).toEqual([231072, 231072, 296608]);
         expect(out).toMatch(/reference\s*:\s*"localhost:5000\/hdh\/opa-authz:/);
     });
 
@@ -130,6 +134,39 @@ describe("HardenedDockerHost on the local fleet", () => {
         const out = run(["up", "--yes"]);
         expect(out).not.toMatch(/updated|created|replaced|deleted/);
         expect(hosts.map(dockerdPid)).toEqual(pids);
+    });
+
+    test("a daemon.json that stops Docker is rolled back: the host keeps its file and a running Docker", () => {
+        const sha = onHost("h1", "sha256sum < /etc/docker/daemon.json");
+        run(["config", "set", "--path", "daemonConfig.bip", "not-an-address"]);
+        const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
+        run(["config", "rm", "--path", "daemonConfig.bip"]);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/host h1: applying daemon\.json \(restart\) failed.*Docker did not come back healthy with the new daemon\.json; the previous one was restored/s);
+        expect(onHost("h1", "sha256sum < /etc/docker/daemon.json")).toBe(sha);
+        expect(onHost("h1", "docker version -f '{{.Server.Version}}'").trim()).toMatch(/^20\.10/);
+        expect(run(["up", "--yes"])).not.toMatch(/updated|created|replaced|deleted/);
+    });
+
+    test("policy data changes (an allowed bind path) reach every host and are proven by the canary", () => {
+        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Binds: ["/var/shared:/data:ro"] } });
+        expect(denied.message).toMatch(/rule bind_mount/);
+        const current = JSON.parse(onHost("h3", "cat /etc/docker/policies/data.json"));
+        const allow = [...current.docker.authz_config.bind_mounts, { path: "/var/shared", read_only: true }];
+        allow.forEach((m: { path: string; read_only: boolean }, i: number) => {
+            run(["config", "set", "--path", `policyData.docker.authz_config.bind_mounts[${i}].path`, m.path]);
+            run(["config", "set", "--path", `policyData.docker.authz_config.bind_mounts[${i}].read_only`, String(m.read_only)]);
+        });
+        const preview = run(["preview", "--diff"]);
+        expect(preview).toMatch(/data\.json/);
+        expect(preview).toMatch(/\/var\/shared/);
+        run(["up", "--yes"]);
+        onHost("h3", "mkdir -p /var/shared"); // /var is the host's own (an overlay)
+        const allowed = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Binds: ["/var/shared:/data:ro"] } });
+        expect(allowed.status).toBe(201);
+        dockerApi("h3", "DELETE", `/v1.41/containers/${(allowed.body as { Id: string }).Id}?force=1`);
+        run(["config", "rm", "policyData"]);
+        run(["up", "--yes"]);
     });
 
     test("a plugin upgrade under enforcement runs in the announced order and never weakens the policy", () => {
