@@ -2,6 +2,14 @@
  * The preflight: everything the steps need to know about a host, read in one round trip.
  */
 
+/** A plugin as `docker plugin ls` shows it. */
+export interface InstalledPlugin {
+    /** Name with tag, e.g. `hdh-authz:latest`. */
+    name: string;
+    enabled: boolean;
+    reference: string;
+}
+
 /** What the preflight found on a host. */
 export interface HostFacts {
     /** `ID VERSION_ID` from /etc/os-release. */
@@ -17,15 +25,17 @@ export interface HostFacts {
     /** Containers (all states) and images in the current data root. */
     containers: number;
     images: number;
+    /** Whether the daemon runs with user-namespace remapping now. */
+    usernsActive: boolean;
+    /** Installed plugins (empty when the API refuses us). */
+    plugins: InstalledPlugin[];
     /** /etc/docker/daemon.json text, or undefined when there is none. */
     daemonJson?: string;
     subuid: string;
     subgid: string;
     loginDefs: string;
-    /** Authorization plugins the daemon has active now. */
-    activeAuthorizationPlugins: string[];
-    /** Whether the daemon runs with user-namespace remapping now. */
-    usernsActive: boolean;
+    /** User names in /etc/passwd. */
+    users: string[];
     /** Our record of the last daemon.json change on this host (JSON text), if any. */
     daemonJsonRecord?: string;
 }
@@ -35,17 +45,14 @@ export const probeScript = `
 b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
 echo "os=$( . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID")"
 if [ -d /run/systemd/system ]; then echo init=systemd; elif [ -x /etc/init.d/docker ]; then echo init=sysv; else echo init=none; fi
-echo "dockerVersion=$(docker version -f '{{.Server.Version}}' 2>/dev/null)"
-if docker version 2>&1 | grep -q "authorization denied"; then echo apiRefused=yes; fi
-echo "dataRoot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)"
-echo "securityOptions=$(docker info -f '{{join .SecurityOptions ","}}' 2>/dev/null)"
-echo "authz=$(docker info -f '{{join .Plugins.Authorization ","}}' 2>/dev/null)"
-echo "containers=$(docker ps -aq 2>/dev/null | wc -l)"
-echo "images=$(docker images -aq 2>/dev/null | wc -l)"
+if v=$(docker version -f '{{.Server.Version}}' 2>&1); then echo "dockerVersion=$v"; else case "$v" in *"authorization denied"*) echo apiRefused=yes ;; esac; fi
+echo "info=$(docker info -f '{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}' 2>/dev/null)"
+echo "plugins=$(docker plugin ls --no-trunc --format '{{.Name}}|{{.Enabled}}|{{.PluginReference}}' 2>/dev/null | base64 -w0)"
 echo "daemonJson=$(b64 /etc/docker/daemon.json)"
 echo "subuid=$(b64 /etc/subuid)"
 echo "subgid=$(b64 /etc/subgid)"
 echo "loginDefs=$(b64 /etc/login.defs)"
+echo "users=$(cut -d: -f1 /etc/passwd | paste -sd, -)"
 echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
 `;
 
@@ -62,20 +69,31 @@ export function parseProbe(out: string): HostFacts {
     }
     const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const init = kv.get("init");
+    const [dataRoot = "", containers = "0", images = "0", securityOptions = ""] = (kv.get("info") ?? "").split("|");
+    const plugins = (decode(kv.get("plugins")) ?? "").split("\n").filter(Boolean).map((l) => {
+        const [name, enabled, reference = ""] = l.split("|");
+        return { name, enabled: enabled === "true", reference };
+    });
     return {
         os: kv.get("os") ?? "",
         initSystem: init === "systemd" || init === "sysv" ? init : "none",
         dockerVersion: kv.get("dockerVersion") ?? "",
         apiRefused: kv.get("apiRefused") === "yes",
-        dataRoot: kv.get("dataRoot") ?? "",
-        containers: Number(kv.get("containers") ?? 0),
-        images: Number(kv.get("images") ?? 0),
+        dataRoot,
+        containers: Number(containers) || 0,
+        images: Number(images) || 0,
+        usernsActive: list(securityOptions).some((o) => o.includes("name=userns")),
+        plugins,
         daemonJson: decode(kv.get("daemonJson")),
         subuid: decode(kv.get("subuid")) ?? "",
         subgid: decode(kv.get("subgid")) ?? "",
         loginDefs: decode(kv.get("loginDefs")) ?? "",
-        activeAuthorizationPlugins: list(kv.get("authz")),
-        usernsActive: list(kv.get("securityOptions")).some((o) => o.includes("name=userns")),
+        users: list(kv.get("users")),
         daemonJsonRecord: decode(kv.get("daemonJsonRecord")),
     };
+}
+
+/** The installed plugin Docker knows by this alias (`alias` or `alias:latest`). */
+export function findPlugin(facts: HostFacts, alias: string): InstalledPlugin | undefined {
+    return facts.plugins.find((p) => p.name === alias || p.name === `${alias}:latest`);
 }

@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { JsonObject, canonicalJson } from "../plan/daemonConfig";
+import { canonicalJson } from "../plan/daemonConfig";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
-import { shq } from "../host/shell";
-import { runScript } from "../ssh/session";
+import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { canaryScript, listsAuthorizationPlugin, withAuthorizationPlugin } from "./authzScripts";
-import { preflight } from "./preflight";
+import { change, preflight } from "./preflight";
 
 /** Inputs and state of Authorization (see authorization.ts). */
 export interface AuthorizationState {
@@ -23,10 +22,10 @@ export interface AuthorizationState {
 
 /** Adds the plugin to `authorization-plugins` (SIGHUP), then runs the canary; rolls back if either fails. */
 async function enable(s: AuthorizationState): Promise<AuthorizationState> {
-    const { current } = await preflight(s.connection);
+    const { current } = await preflight(s.connection, { fresh: true });
     const enabled = withAuthorizationPlugin(current, s.alias, true);
     const alreadyListed = listsAuthorizationPlugin(current, s.alias);
-    await runScript(s.connection, [
+    await change(s.connection, [
         dockerFunctions(),
         s.canaryImage ? canaryScript(s.canaryImage, s.alias) : "hdh_canary() { :; }",
         alreadyListed ? "" : `hdh_apply_daemon_json ${b64(canonicalJson(enabled))} reload`,
@@ -58,17 +57,14 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
     async read(id, props) {
         if (!props) throw new Error(`Authorization ${id}: cannot import without its connection`);
         // Active: listed in daemon.json, and the plugin enabled (a disabled one makes the API refuse everything).
-        const out = await runScript(props.connection, `cat /etc/docker/daemon.json 2>/dev/null || echo '{}'; echo; echo "enabled=$(docker plugin inspect -f '{{.Enabled}}' ${shq(props.alias)} 2>/dev/null)"`,
-            "reading authorization");
-        const [json, enabledLine = ""] = out.split(/\n(?=enabled=)/);
-        const active = listsAuthorizationPlugin(JSON.parse(json.trim() || "{}") as JsonObject, props.alias) && enabledLine.trim() === "enabled=true";
-        const state = { ...props, active };
+        const { facts, current } = await preflight(props.connection);
+        const state = { ...props, active: listsAuthorizationPlugin(current, props.alias) && (findPlugin(facts, props.alias)?.enabled ?? false) };
         return { id, props: state };
     },
     async delete(_id, props) {
-        const { current } = await preflight(props.connection);
+        const { current } = await preflight(props.connection, { fresh: true });
         if (!listsAuthorizationPlugin(current, props.alias)) return;
-        await runScript(props.connection, [
+        await change(props.connection, [
             dockerFunctions(),
             `hdh_apply_daemon_json ${b64(canonicalJson(withAuthorizationPlugin(current, props.alias, false)))} reload`,
             `rm -f ${RECORD_DIR}/authorization.json`,

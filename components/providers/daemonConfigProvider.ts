@@ -3,8 +3,7 @@ import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
 import { HostFacts, parseProbe } from "../host/probe";
-import { parseDaemonJson, preflight } from "./preflight";
-import { runScript } from "../ssh/session";
+import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
 /** Inputs and state of DaemonConfig (see daemonConfig.ts). */
@@ -32,8 +31,8 @@ export interface DaemonConfigState {
     original: string | null;
 }
 
-async function probe(connection: SshTarget): Promise<{ facts: HostFacts; current: JsonObject }> {
-    const found = await preflight(connection);
+async function probe(connection: SshTarget, fresh: boolean): Promise<Preflight> {
+    const found = await preflight(connection, { fresh });
     const { facts } = found;
     if (!facts.dockerVersion && !facts.apiRefused) {
         throw new HostInputError(targetLabel(connection), "connection", "Docker does not answer on this host (docker version failed)",
@@ -79,7 +78,7 @@ function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, de
 
 async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Promise<DaemonConfigState> {
     const host = targetLabel(news.connection);
-    const { facts, current } = await probe(news.connection);
+    const { facts, current } = await probe(news.connection, true);
     // A run that failed after changing the host left a record: what was there before us is in it, not in the file.
     const record = !olds && facts.daemonJsonRecord ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null }) : undefined;
     const previous: Record<string, JsonValue> = { ...(olds?.previous ?? record?.previous ?? {}) };
@@ -104,11 +103,11 @@ async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonOb
     const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
     if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
-    const out = await runScript(state.connection, [
+    const out = await change(state.connection, [
         dockerFunctions(state.restartCommand),
         text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
         text === null ? `rm -f ${RECORD_DIR}/daemon-json.json` : recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, original: state.original, sha256, action, at: new Date().toISOString() }),
-        `echo "dataRoot=$(docker info -f '{{.DockerRootDir}}')"`,
+        `echo "info=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)"`,
     ].join("\n"), `applying daemon.json (${action})`);
     return { ...base, dataRoot: parseProbe(out).dataRoot || facts.dataRoot || state.dataRoot, restarts: action === "restart" ? 1 : 0 };
 }
@@ -124,7 +123,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         }
         // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
         // that would hide existing containers and images before anything changes.
-        const { facts, current } = await probe(news.connection);
+        const { facts, current } = await probe(news.connection, false);
         const desired = desiredConfig(current, news.settings, {});
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
@@ -144,14 +143,14 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
     },
     async read(id, props) {
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
-        const { facts, current } = await preflight(props.connection, "reading daemon.json");
+        const { facts, current } = await preflight(props.connection);
         const settings = ownedView(current, props.settings);
         const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
         return { id, props: state };
     },
     async delete(_id, props) {
         const host = targetLabel(props.connection);
-        const { facts, current } = await preflight(props.connection);
+        const { facts, current } = await preflight(props.connection, { fresh: true });
         const restore: Record<string, JsonValue> = {};
         for (const k of Object.keys(props.settings)) restore[k] = props.previous[k] ?? null;
         const restored = desiredConfig(current, {}, restore);

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
 import { shq } from "../host/shell";
-import { runScript } from "../ssh/session";
+import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { withAuthorizationPaused } from "./authzScripts";
-import { preflight } from "./preflight";
+import { change, preflight } from "./preflight";
 
 /** Inputs and state of DockerPlugin (see dockerPlugin.ts). */
 export interface DockerPluginState {
@@ -60,8 +60,8 @@ fi
 }
 
 async function converge(s: DockerPluginState): Promise<DockerPluginState> {
-    const { current } = await preflight(s.connection);
-    await runScript(s.connection, [
+    const { current } = await preflight(s.connection, { fresh: true });
+    await change(s.connection, [
         dockerFunctions(),
         withAuthorizationPaused(current, s.alias, ensureScript(s)),
         recordScript("plugin", { alias: s.alias, reference: s.reference, settings: s.settings, at: new Date().toISOString() }),
@@ -92,18 +92,16 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
     async read(id, props) {
         if (!props) throw new Error(`DockerPlugin ${id}: cannot import without its connection`);
         // With a missing or disabled authz plugin the API refuses everything; that reads as "not enabled".
-        const out = await runScript(props.connection,
-            `docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' ${shq(props.alias)} 2>/dev/null || echo "- false"`, `reading plugin ${props.alias}`);
-        const [ref, enabled] = out.trim().split(/\s+/);
-        const state = { ...props, installedReference: ref === "-" ? "" : ref, enabled: enabled === "true" };
+        const found = findPlugin((await preflight(props.connection)).facts, props.alias);
+        const state = { ...props, installedReference: found?.reference ?? "", enabled: found?.enabled ?? false };
         return { id, props: state };
     },
     async delete(_id, props) {
-        const { current } = await preflight(props.connection);
+        const { current } = await preflight(props.connection, { fresh: true });
         const remove = `docker plugin disable -f ${shq(props.alias)} >/dev/null 2>&1 || true
 docker plugin rm -f ${shq(props.alias)} >/dev/null 2>&1 || true
 rm -f ${RECORD_DIR}/plugin.json ${RECORD_DIR}/plugin-settings.${props.alias}`;
-        await runScript(props.connection, [dockerFunctions(), withAuthorizationPaused(current, props.alias, remove, false)].join("\n"),
+        await change(props.connection, [dockerFunctions(), withAuthorizationPaused(current, props.alias, remove, false)].join("\n"),
             `removing plugin ${props.alias}`);
     },
 };

@@ -2,7 +2,7 @@ import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue } from "../plan/daemonConfig";
 import { HostFacts, parseProbe, probeScript } from "../host/probe";
 import { runScript } from "../ssh/session";
-import { SshTarget, targetLabel } from "../ssh/target";
+import { SshTarget, targetKey, targetLabel } from "../ssh/target";
 
 /** The host's daemon.json as an object ({} when there is none); refuses a file that is not a JSON object. */
 export function parseDaemonJson(host: string, text: string | undefined): JsonObject {
@@ -17,8 +17,39 @@ export function parseDaemonJson(host: string, text: string | undefined): JsonObj
         "repair or remove the file on the host, then run again");
 }
 
-/** The preflight, in one round trip: the host's facts and its daemon.json. */
-export async function preflight(connection: SshTarget, what = "preflight"): Promise<{ facts: HostFacts; current: JsonObject }> {
-    const facts = parseProbe(await runScript(connection, probeScript, what));
-    return { facts, current: parseDaemonJson(targetLabel(connection), facts.daemonJson) };
+/** What the preflight gives every step: the host's facts and its daemon.json. */
+export interface Preflight {
+    facts: HostFacts;
+    current: JsonObject;
+}
+
+// Checks and reads of one run share one preflight per host (the steps of a host all read the same state), so a
+// no-op run costs one round trip per host and phase; any change on the host drops it.
+const cache = new Map<string, Promise<Preflight>>();
+
+/**
+ * The preflight, in one round trip. `fresh` (for steps about to change the host) always reads the host;
+ * otherwise the run's cached preflight is used.
+ */
+export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?: string } = {}): Promise<Preflight> {
+    const key = targetKey(connection);
+    const hit = cache.get(key);
+    if (hit && !opts.fresh) return hit;
+    const p = runScript(connection, probeScript, opts.what ?? "preflight").then((out) => {
+        const facts = parseProbe(out);
+        return { facts, current: parseDaemonJson(targetLabel(connection), facts.daemonJson) };
+    });
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
+    return p;
+}
+
+/** Runs a script that changes the host, and forgets the preflight (it no longer describes the host). */
+export async function change(connection: SshTarget, script: string, what: string): Promise<string> {
+    cache.delete(targetKey(connection));
+    try {
+        return await runScript(connection, script, what);
+    } finally {
+        cache.delete(targetKey(connection));
+    }
 }

@@ -3,12 +3,13 @@ import { fileSetHash, readFilesScript, parseReadFiles, writeFilesScript } from "
 import { splitLines } from "../plan/lineDiff";
 import { shortSha256 } from "../plan/sha256";
 import { runScript } from "../ssh/session";
+import { change } from "./preflight";
 import { targetLabel } from "../ssh/target";
 import type { RemoteFilesState } from "./remoteFiles";
 
 async function apply(news: RemoteFilesState, olds?: RemoteFilesState): Promise<RemoteFilesState> {
     const remove = Object.keys(olds?.files ?? {}).filter((name) => !(name in news.files));
-    await runScript(news.connection, writeFilesScript(news.directory, news.files, news.mode, remove, news.exclusivePattern),
+    await change(news.connection, writeFilesScript(news.directory, news.files, news.mode, remove, news.exclusivePattern),
         `writing ${news.directory}`);
     return { ...news, sha256: fileSetHash(news.files) };
 }
@@ -43,7 +44,7 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         return { id, props: state };
     },
     async delete(_id, props) {
-        await runScript(props.connection, writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),
+        await change(props.connection, writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),
             `removing files from ${props.directory}`);
     },
 };

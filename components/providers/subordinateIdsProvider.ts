@@ -4,7 +4,7 @@ import { HostInputError } from "../plan/errors";
 import { parseLoginDefs, parseSubordinateIds, planSubordinateRange, releaseSubordinateRange } from "../plan/subordinateIds";
 import { RECORD_DIR, b64, recordScript } from "../host/dockerd";
 import { shq } from "../host/shell";
-import { runScript } from "../ssh/session";
+import { change, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
 /** Inputs and state of SubordinateIds (see subordinateIds.ts). */
@@ -27,12 +27,6 @@ export interface SubordinateIdsState {
 
 const FILES = ["/etc/subuid", "/etc/subgid"] as const;
 
-const readScript = (owner: string) => `
-b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf ''; fi; }
-echo "subuid=$(b64 /etc/subuid)"; echo "subgid=$(b64 /etc/subgid)"; echo "loginDefs=$(b64 /etc/login.defs)"
-if id -u ${shq(owner)} >/dev/null 2>&1; then echo user=present; else echo user=absent; fi
-`;
-
 interface IdFiles {
     subuid: string;
     subgid: string;
@@ -40,11 +34,10 @@ interface IdFiles {
     userExists: boolean;
 }
 
-async function readIdFiles(connection: SshTarget, owner: string): Promise<IdFiles> {
-    const out = await runScript(connection, readScript(owner), "reading /etc/subuid and /etc/subgid");
-    const kv = Object.fromEntries(out.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]));
-    const text = (k: string) => Buffer.from(kv[k] ?? "", "base64").toString("utf8");
-    return { subuid: text("subuid"), subgid: text("subgid"), loginDefs: text("loginDefs"), userExists: kv.user === "present" };
+/** The ID files from the preflight (fresh when about to change them). */
+async function readIdFiles(connection: SshTarget, owner: string, fresh = false): Promise<IdFiles> {
+    const { facts } = await preflight(connection, { fresh });
+    return { subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs, userExists: facts.users.includes(owner) };
 }
 
 /**
@@ -78,7 +71,7 @@ function findEntry(content: string, owner: string): { start: number; count: numb
 
 async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): Promise<SubordinateIdsState> {
     const host = targetLabel(news.connection);
-    const files = await readIdFiles(news.connection, news.owner);
+    const files = await readIdFiles(news.connection, news.owner, true);
     const bounds = parseLoginDefs(files.loginDefs);
     const plan = (file: "/etc/subuid" | "/etc/subgid", content: string, min: number, max: number) =>
         planSubordinateRange({ host, file, content, owner: news.owner, count: news.count, start: news.requestedStart, min, max });
@@ -86,7 +79,7 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const gid = plan("/etc/subgid", files.subgid, bounds.subGidMin, bounds.subGidMax);
     const createUser = !files.userExists;
     if (uid.action !== "keep" || gid.action !== "keep" || createUser) {
-        await runScript(news.connection, [
+        await change(news.connection, [
             writeScript(files, { subuid: uid.content, subgid: gid.content }, news.owner, createUser),
             recordScript("subordinate-ids", { owner: news.owner, subuid: uid.range, subgid: gid.range, at: new Date().toISOString() }),
         ].join("\n"), `reserving subordinate IDs for ${news.owner}`);
@@ -142,7 +135,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
     },
     async delete(_id, props) {
         if (!props.addedByUs && !props.userCreatedByUs) return;
-        const files = await readIdFiles(props.connection, props.owner);
+        const files = await readIdFiles(props.connection, props.owner, true);
         const after = props.addedByUs
             ? {
                 subuid: releaseSubordinateRange(files.subuid, props.owner, { start: props.start, count: props.count }),
@@ -150,7 +143,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
             }
             : { subuid: files.subuid, subgid: files.subgid };
         const removeUser = props.userCreatedByUs ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
-        await runScript(props.connection, [writeScript(files, after, props.owner, false), removeUser, `rm -f ${RECORD_DIR}/subordinate-ids.json`].join("\n"),
+        await change(props.connection, [writeScript(files, after, props.owner, false), removeUser, `rm -f ${RECORD_DIR}/subordinate-ids.json`].join("\n"),
             `releasing subordinate IDs of ${props.owner}`);
     },
 };

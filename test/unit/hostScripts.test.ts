@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileSetHash, parseReadFiles, readFilesScript, writeFilesScript } from "../../components/host/files";
-import { parseProbe } from "../../components/host/probe";
+import { findPlugin, parseProbe } from "../../components/host/probe";
 import { shq } from "../../components/host/shell";
 import { listsAuthorizationPlugin, withAuthorizationPlugin } from "../../components/providers/authzScripts";
 
@@ -58,17 +58,22 @@ describe("preflight parsing", () => {
     test("reads every fact, decoding files", () => {
         const b = (s: string) => Buffer.from(s).toString("base64");
         const facts = parseProbe([
-            "os=debian 12", "init=sysv", "dockerVersion=20.10.24+dfsg1", "dataRoot=/var/lib/docker/296608.296608",
-            "securityOptions=name=seccomp,profile=default,name=userns", "authz=hdh-authz", "containers=2", "images=0",
-            `daemonJson=${b('{"icc":false}')}`, `subuid=${b("a:1:2\n")}`, "subgid=absent", "loginDefs=absent",
+            "os=debian 12", "init=sysv", "dockerVersion=20.10.24+dfsg1",
+            "info=/var/lib/docker/296608.296608|2|0|name=seccomp,profile=default,name=userns",
+            `plugins=${b("hdh-authz:latest|true|localhost:5000/hdh/opa-authz:0.1.0\nother:1|false|x/other:1\n")}`,
+            `daemonJson=${b('{"icc":false}')}`, `subuid=${b("a:1:2\n")}`, "subgid=absent", "loginDefs=absent", "users=root,daemon,dockremap",
         ].join("\n"));
-        expect(facts).toMatchObject({ initSystem: "sysv", containers: 2, images: 0, usernsActive: true, activeAuthorizationPlugins: ["hdh-authz"],
-            daemonJson: '{"icc":false}', subuid: "a:1:2\n", subgid: "" });
+        expect(facts).toMatchObject({ initSystem: "sysv", containers: 2, images: 0, usernsActive: true, dataRoot: "/var/lib/docker/296608.296608",
+            daemonJson: '{"icc":false}', subuid: "a:1:2\n", subgid: "", users: ["root", "daemon", "dockremap"] });
+        expect(findPlugin(facts, "hdh-authz")).toEqual({ name: "hdh-authz:latest", enabled: true, reference: "localhost:5000/hdh/opa-authz:0.1.0" });
+        expect(findPlugin(facts, "other:1")?.enabled).toBe(false);
+        expect(findPlugin(facts, "missing")).toBeUndefined();
     });
 
-    test("a host without Docker or daemon.json", () => {
-        const facts = parseProbe("os=debian 12\ninit=none\ndockerVersion=\ndaemonJson=absent\nauthz=\n");
-        expect(facts).toMatchObject({ initSystem: "none", dockerVersion: "", daemonJson: undefined, activeAuthorizationPlugins: [], usernsActive: false });
+    test("a host without Docker or daemon.json, and one whose authorization refuses us", () => {
+        const facts = parseProbe("os=debian 12\ninit=none\ninfo=\nplugins=\ndaemonJson=absent\n");
+        expect(facts).toMatchObject({ initSystem: "none", dockerVersion: "", apiRefused: false, daemonJson: undefined, plugins: [], usernsActive: false, dataRoot: "" });
+        expect(parseProbe("apiRefused=yes\n").apiRefused).toBe(true);
     });
 });
 
