@@ -35,30 +35,48 @@ kill_pids() { # SIGTERM, then SIGKILL what is left after a grace period
   kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
-# Container processes live in namespaces of their own, not the host's: find them through the cgroups named by
-# the container IDs the host's dockerd knows (remapped data roots included).
-container_pids() {
-  local docker_dir=$1 id
-  for id in $(ls "$docker_dir"/containers "$docker_dir"/*.*/containers 2>/dev/null | grep -E '^[0-9a-f]{64}$' || true); do
-    cat /sys/fs/cgroup/*/docker/"$id"/cgroup.procs 2>/dev/null || true
-  done | sort -u
+# Containers and managed plugins live in namespaces of their own, not the host's: find them through the cgroups
+# named by the IDs the host's dockerd knows (remapped data roots included). Containers sit under docker/<id>,
+# plugins under <id> at the top of each hierarchy.
+docker_ids() {
+  ls "$1"/containers "$1"/*.*/containers "$1"/plugins "$1"/*.*/plugins 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort -u || true
+}
+docker_pids() {
+  local id
+  for id in $(docker_ids "$1"); do cat /sys/fs/cgroup/*/docker/"$id"/cgroup.procs /sys/fs/cgroup/*/"$id"/cgroup.procs 2>/dev/null || true; done | sort -u
+}
+remove_docker_cgroups() { # a cgroup can be removed only once the kernel has let go of its last task: retry briefly
+  local id ids; ids=$(docker_ids "$1")
+  for _ in $(seq 1 30); do
+    for id in $ids; do rmdir /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id" 2>/dev/null || true; done
+    ls -d $(for id in $ids; do echo /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id"; done) >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+}
+
+down_host() { # one host: its containers, then every process in its namespaces, then the namespace
+  local ns=$1 h pids
+  h=${ns#"$PREFIX"}
+  if [ -S "$(docker_sock "$h")" ]; then # stop containers first: live-restore would keep them past dockerd
+    timeout 20 docker -H "unix://$(docker_sock "$h")" ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$(docker_sock "$h")" kill >/dev/null 2>&1 || true
+  fi
+  mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null; [ -d "$FLEET/hosts/$h/docker" ] && docker_pids "$FLEET/hosts/$h/docker")
+  kill_pids "${pids[@]}"
+  [ -d "$FLEET/hosts/$h/docker" ] && remove_docker_cgroups "$FLEET/hosts/$h/docker"
+  ip netns delete "$ns" 2>/dev/null || true
 }
 
 down() {
-  local ns h pids
+  local ns
   # Hosts of this fleet and of any earlier fleet (another clone may have left namespaces with our names).
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX" || true); do
-    h=${ns#"$PREFIX"}
-    if [ -S "$(docker_sock "$h")" ]; then # stop containers first: live-restore would keep them past dockerd
-      timeout 20 docker -H "unix://$(docker_sock "$h")" ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$(docker_sock "$h")" kill >/dev/null 2>&1 || true
-    fi
-    mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null; [ -d "$FLEET/hosts/$h/docker" ] && container_pids "$FLEET/hosts/$h/docker")
-    kill_pids "${pids[@]}"
-    ip netns delete "$ns" 2>/dev/null || true
+    down_host "$ns" &
   done
+  wait
   # Root-side forwarders and the registry (pid files), then anything still holding our ports.
   for f in "$FLEET"/pids/*.pid; do [ -f "$f" ] && kill_pids "$(cat "$f")"; rm -f "$f"; done
   fuser -k -n tcp "$REGISTRY_PORT" >/dev/null 2>&1 || true
+  pkill -f 'UNIX-LISTEN:[^ ]*/\.fleet/registry\.sock' 2>/dev/null || true # any clone's registry forwarder
   for p in $(seq "$SSH_PORT_BASE" $((SSH_PORT_BASE + 19))); do fuser -k -n tcp "$p" >/dev/null 2>&1 || true; done
   # Mount namespaces are pinned by bind mounts on files in $FLEET/ns.
   if [ -d "$FLEET/ns" ]; then
@@ -69,7 +87,9 @@ down() {
   awk '$3 == "nsfs" && $2 ~ /\/\.fleet\/ns\/h[0-9]+$/ {print $2}' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null || true; done
   awk '$2 ~ /\/\.fleet\/ns$/ {print $2}' /proc/mounts | sort -u | while read -r m; do [ "$m" = "$FLEET/ns" ] || umount "$m" 2>/dev/null || true; done
   # Docker's vfs/overlay layers may still be mounted in the root namespace if a host was killed hard.
-  grep -F " $FLEET/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -F " $FLEET/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  # dockerd made it; it goes once nothing is left in it (the kernel lets go of emptied cgroups a little later).
+  for _ in $(seq 1 30); do rmdir /sys/fs/cgroup/*/docker 2>/dev/null || true; ls -d /sys/fs/cgroup/*/docker >/dev/null 2>&1 || break; sleep 0.1; done
   rm -rf "$FLEET/hosts" "$FLEET/ns" "$FLEET/inventory.json" "$FLEET"/*.sock
   say "down"
 }
@@ -117,12 +137,20 @@ mount_host_fs() {
 
 # What each host looks like before we touch it: root and a sudo user `deploy` with key login; h2 has an
 # existing subordinate range for another user; h3 has a daemon.json with the operator's own keys.
+# Each host keeps its SSH host key across down/up (in .fleet/keys), so a stack's pinned keys stay valid when the
+# fleet is brought up again: the hosts come back in their first state, and `pulumi up` hardens them again.
+host_key() {
+  local h=$1
+  [ -f "$FLEET/keys/host-$h" ] || ssh-keygen -q -t ed25519 -N '' -C "hdh-fleet-$h" -f "$FLEET/keys/host-$h"
+  in_host "$h" sh -c 'umask 077; cat > /etc/ssh/ssh_host_ed25519_key' < "$FLEET/keys/host-$h"
+  in_host "$h" sh -c 'cat > /etc/ssh/ssh_host_ed25519_key.pub' < "$FLEET/keys/host-$h.pub"
+}
+
 seed_host() {
   local h=$1 i=$2
   in_host "$h" bash -euo pipefail -c '
     mkdir -p /run/sshd /run/lock /etc/ssh/authorized_keys /var/lib/docker
     rm -f /etc/ssh/ssh_host_*
-    ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
     cat > /etc/ssh/sshd_config <<EOF
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
@@ -170,6 +198,7 @@ up_host() {
   nsenter --net="/run/netns/$ns" -- unshare --mount="$(mntns_of "$h")" --propagation private \
     bash -c "$(declare -f mount_host_fs); mount_host_fs '$d'"
   seed_host "$h" "$i"
+  host_key "$h"
   in_host "$h" /etc/init.d/docker start >/dev/null
   # sshd per connection, inside the host; the registry through the shared unix socket.
   local port=$((SSH_PORT_BASE + i - 1))
@@ -222,7 +251,7 @@ write_inventory() {
     for i in $(seq 1 "$n"); do
       h="h$i"
       printf '%s  { "name": "%s", "address": "127.0.0.1", "port": %d, "users": ["root", "deploy"], "hostKey": "%s", "dockerSocket": "%s" }\n' \
-        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) "$(cut -d' ' -f1,2 "$FLEET/hosts/$h/etc.upper/ssh/ssh_host_ed25519_key.pub")" "$(docker_sock "$h")"
+        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) "$(cut -d' ' -f1,2 "$FLEET/keys/host-$h.pub")" "$(docker_sock "$h")"
       sep=","
     done
     echo '] }'
