@@ -63,6 +63,17 @@ export interface HardenedDockerHostArgs {
     allowDataRootMove?: pulumi.Input<boolean>;
 }
 
+/** Folders that are never a policy folder: the policy folder is ours alone (other files in it are removed). */
+const SHARED_DIRECTORIES = new Set(["/", "/etc", "/etc/docker", "/var", "/var/lib", "/var/lib/docker", "/usr", "/usr/local", "/root", "/home", "/tmp", "/run", "/opt", "/srv"]);
+
+function dedicatedDirectory(dir: string): string {
+    const normal = path.posix.normalize(dir).replace(/\/+$/, "") || "/";
+    if (!path.posix.isAbsolute(dir) || normal !== dir.replace(/\/+$/, "") || SHARED_DIRECTORIES.has(normal)) {
+        throw new Error(`policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own (every other file in it is removed). Fix: use e.g. /etc/docker/policies`);
+    }
+    return normal;
+}
+
 /**
  * Makes one Docker host safe for untrusted users: user-namespace remapping backed by a reserved subordinate ID
  * range, and an OPA authorization plugin enforcing the policy, applied over SSH in a safe order (remap first,
@@ -89,11 +100,15 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
     constructor(name: string, args: HardenedDockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardened-docker-host:index:HardenedDockerHost", name, {}, opts);
         const child = { parent: this };
-        const connection = pulumi.output(args.connection).apply((c) => ({ ...c, label: c.label ?? name }));
+        // The whole connection is a secret, whether or not the caller wrapped the key.
+        const connection = pulumi.secret(pulumi.output(args.connection).apply((c) => {
+            if (c.insecureSkipHostKeyCheck) pulumi.log.warn(`host ${c.label ?? name}: connection.insecureSkipHostKeyCheck is set: the host's identity is not verified`, this);
+            return { ...c, label: c.label ?? name };
+        }));
         const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
-        const hostPolicyDir = args.policy?.hostDirectory ?? "/etc/docker/policies";
+        const hostPolicyDir = dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies");
 
         // The policy is checked here, before any host is touched.
         const files = loadPolicyFiles(args.policy?.directory ?? DEFAULT_POLICY_DIR);
@@ -120,7 +135,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         // After remapping: a plugin installed under the old data root would be invisible afterwards.
         const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
         const plugin = new DockerPlugin(`${name}-plugin`, {
-            connection, reference, alias,
+            connection, reference, alias, restartCommand: args.restartCommand,
             dataRootKey: settings.apply((s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`),
             settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
         }, { ...child, dependsOn: [policy] });
@@ -128,7 +143,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         // Last: authorization on, proven by the canary, rolled back if it fails.
         const authz = new Authorization(`${name}-authz`, {
             connection, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
-            canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`,
+            canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`, restartCommand: args.restartCommand,
         }, { ...child, dependsOn: [plugin, policy] });
 
         this.dockerVersion = daemon.dockerVersion;

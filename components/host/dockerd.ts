@@ -44,7 +44,7 @@ hdh_docker_log() {
 hdh_install_daemon_json() {
   HDH_BACKUP="$HDH_REC/backups/daemon.json.$(date +%Y%m%d%H%M%S).$$"
   if [ -f ${DAEMON_JSON} ]; then cp -p ${DAEMON_JSON} "$HDH_BACKUP"; else : > "$HDH_BACKUP.absent"; fi
-  ls -1t "$HDH_REC"/backups/daemon.json.* 2>/dev/null | tail -n +11 | xargs -r rm -f
+  ls -1 "$HDH_REC"/backups/daemon.json.* 2>/dev/null | sort -r | tail -n +21 | xargs -r rm -f # names sort by time
   if [ "$1" = - ]; then rm -f ${DAEMON_JSON}; return 0; fi
   mkdir -p /etc/docker
   tmp=$(mktemp ${DAEMON_JSON}.hdh-XXXXXX)
@@ -55,7 +55,7 @@ hdh_install_daemon_json() {
   mv -f "$tmp" ${DAEMON_JSON}
 }
 hdh_restore_daemon_json() {
-  if [ -f "$HDH_BACKUP" ]; then cp -p "$HDH_BACKUP" ${DAEMON_JSON}; else rm -f ${DAEMON_JSON}; fi
+  if [ -f "$HDH_BACKUP" ]; then cp -p "$HDH_BACKUP" ${DAEMON_JSON}; elif [ -f "$HDH_BACKUP.absent" ]; then rm -f ${DAEMON_JSON}; fi
 }
 # hdh_apply_daemon_json BASE64 restart|reload: install, restart or reload, and roll back if Docker does not come back.
 hdh_apply_daemon_json() {
@@ -63,9 +63,13 @@ hdh_apply_daemon_json() {
   if [ "$2" = restart ]; then hdh_restart || true; else hdh_reload || true; fi
   if ! hdh_wait_healthy; then
     log=$(hdh_docker_log)
-    hdh_restore_daemon_json; hdh_restart || true; hdh_wait_healthy || true
+    hdh_restore_daemon_json; hdh_restart || true
     echo "dockerd said: $log" >&2
-    echo "Docker did not come back healthy with the new daemon.json; the previous one was restored and Docker restarted" >&2
+    if hdh_wait_healthy; then
+      echo "Docker did not come back healthy with the new daemon.json; the previous one was restored and Docker restarted" >&2
+    else
+      echo "Docker did not come back healthy with the new daemon.json, and Docker is DOWN even with the previous one restored: see $(hdh_docker_log)" >&2
+    fi
     return 3
   fi
 }

@@ -38,6 +38,8 @@ export interface HostFacts {
     users: string[];
     /** Our record of the last daemon.json change on this host (JSON text), if any. */
     daemonJsonRecord?: string;
+    /** Docker's answer to a request every policy refuses (`authorization denied by plugin X: ...` when enforced). */
+    authzAnswer: string;
 }
 
 /** The preflight script: prints `key=value` lines, file contents in base64. */
@@ -53,6 +55,8 @@ echo "subuid=$(b64 /etc/subuid)"
 echo "subgid=$(b64 /etc/subgid)"
 echo "loginDefs=$(b64 /etc/login.defs)"
 echo "users=$(cut -d: -f1 /etc/passwd | paste -sd, -)"
+# Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
+echo "authzAnswer=$(docker plugin disable hdh-authorization-probe 2>&1 | head -n 1 | base64 -w0)"
 echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
 `;
 
@@ -90,6 +94,7 @@ export function parseProbe(out: string): HostFacts {
         loginDefs: decode(kv.get("loginDefs")) ?? "",
         users: list(kv.get("users")),
         daemonJsonRecord: decode(kv.get("daemonJsonRecord")),
+        authzAnswer: decode(kv.get("authzAnswer")) ?? "",
     };
 }
 

@@ -68,8 +68,19 @@ function ownedView(current: JsonObject, settings: JsonObject): JsonObject {
 }
 
 function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
-    const moves = (current["userns-remap"] ?? null) !== (desired["userns-remap"] ?? null);
-    if (moves && !allowed && facts.containers + facts.images > 0) {
+    const moves = ["userns-remap", "data-root"].some((k) => (current[k] ?? null) !== (desired[k] ?? null));
+    if (!moves) return;
+    // Under enforcement the plugin lives in the data root: moving it would leave dockerd with a listed plugin
+    // it cannot find, and dockerd refuses to start that way.
+    if (Array.isArray(current["authorization-plugins"]) && current["authorization-plugins"].length > 0) {
+        throw new HostInputError(host, "userns", "changing userns-remap or data-root while an authorization plugin is enforced would leave Docker unable to start",
+            "remove this host's hardening first (pulumi destroy --target the host's resources), then apply the new remap settings");
+    }
+    if (!allowed && facts.apiRefused) {
+        throw new HostInputError(host, "userns", "Docker refuses our requests, so the containers and images a remap would hide cannot be counted",
+            "repair the authorization plugin or its policy first, or set allowDataRootMove: true");
+    }
+    if (!allowed && facts.containers + facts.images > 0) {
         throw new HostInputError(host, "userns",
             `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): Docker moves its data root to <root>/<uid>.<gid>`,
             "remove them first, or set allowDataRootMove: true to accept that they disappear from view (they stay on disk)");

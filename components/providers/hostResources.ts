@@ -36,9 +36,9 @@ export const DaemonConfig = hostResource<DaemonConfigState, "connection" | "sett
     "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original"]);
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
-export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRootKey">(
+export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand">(
     "DockerPlugin", "pluginProvider", ["changeProcedure", "enabled", "installedReference"]);
 
 /** The plugin in daemon.json `authorization-plugins`, proven by the canary. */
-export const Authorization = hostResource<AuthorizationState, "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage">(
+export const Authorization = hostResource<AuthorizationState, "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage" | "restartCommand">(
     "Authorization", "authorizationProvider", ["active"]);

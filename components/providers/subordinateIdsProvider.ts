@@ -73,10 +73,18 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const host = targetLabel(news.connection);
     const files = await readIdFiles(news.connection, news.owner, true);
     const bounds = parseLoginDefs(files.loginDefs);
-    const plan = (file: "/etc/subuid" | "/etc/subgid", content: string, min: number, max: number) =>
-        planSubordinateRange({ host, file, content, owner: news.owner, count: news.count, start: news.requestedStart, min, max });
-    const uid = plan("/etc/subuid", files.subuid, bounds.subUidMin, bounds.subUidMax);
-    const gid = plan("/etc/subgid", files.subgid, bounds.subGidMin, bounds.subGidMax);
+    // A repair puts a removed entry back where it was (the data root <uid>.<gid> depends on it), if still free.
+    const plan = (file: "/etc/subuid" | "/etc/subgid", content: string, min: number, max: number, previous?: number) => {
+        const request = { host, file, content, owner: news.owner, count: news.count, min, max };
+        if (news.requestedStart !== undefined || !previous) return planSubordinateRange({ ...request, start: news.requestedStart });
+        try {
+            return planSubordinateRange({ ...request, start: previous });
+        } catch {
+            return planSubordinateRange(request);
+        }
+    };
+    const uid = plan("/etc/subuid", files.subuid, bounds.subUidMin, bounds.subUidMax, olds?.start);
+    const gid = plan("/etc/subgid", files.subgid, bounds.subGidMin, bounds.subGidMax, olds?.gidStart);
     const createUser = !files.userExists;
     if (uid.action !== "keep" || gid.action !== "keep" || createUser) {
         await change(news.connection, [
@@ -115,7 +123,8 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         const replaces = olds.owner !== news.owner ? ["owner"] : [];
         const moved = news.requestedStart !== undefined && news.requestedStart !== olds.start;
         const changes = replaces.length > 0 || olds.count !== news.count || moved || !olds.start || !olds.gidStart;
-        return { changes, replaces, deleteBeforeReplace: true };
+        // A new owner's range is reserved before the old one is released (two owners never clash).
+        return { changes, replaces, deleteBeforeReplace: false };
     },
     async create(inputs) {
         const outs = await reserve(inputs);

@@ -137,6 +137,12 @@ export class SshSession {
         });
     }
 
+    /** Calls `onGone` when the connection ends or fails after it was set up (errors then are not fatal). */
+    onGone(onGone: () => void): void {
+        this.client.on("close", onGone);
+        this.client.on("error", onGone);
+    }
+
     /** Closes the connection (and the jump host's). */
     close(): void {
         this.client.end();
@@ -154,7 +160,7 @@ export function session(target: SshTarget): Promise<SshSession> {
     let s = pool.get(key);
     if (!s) {
         s = SshSession.open(target);
-        s.catch(() => pool.delete(key));
+        s.then((opened) => opened.onGone(() => pool.delete(key)), () => pool.delete(key));
         pool.set(key, s);
     }
     return s;
