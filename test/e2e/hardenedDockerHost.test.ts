@@ -169,6 +169,30 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["up", "--yes"]);
     });
 
+    test("a policy that fails the canary under enforcement leaves no untrusted user an unchecked Docker", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-strict-policy-"));
+        for (const f of fs.readdirSync(path.join(ROOT, "policies"))) {
+            if (f.endsWith(".rego") || f === "data.json") fs.copyFileSync(path.join(ROOT, "policies", f), path.join(dir, f));
+        }
+        // Compiles, but refuses everyday work: the canary's compliant container is refused.
+        fs.writeFileSync(path.join(dir, "too_strict.rego"), 'package docker.authz\n\nimport rego.v1\n\ndeny contains "nothing may run today (rule too_strict)" if input.Method == "POST"\n');
+        run(["config", "set", "policyDirectory", dir]);
+        const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/canary: .*refused[\s\S]*authorization is off and the docker socket closed to non-root users/);
+        for (const h of hosts) {
+            expect(onHost(h, "stat -c %a /var/run/docker.sock").trim()).toBe("600");
+            expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toBeUndefined();
+        }
+        run(["config", "rm", "policyDirectory"]);
+        fs.rmSync(dir, { recursive: true });
+        run(["up", "--yes"]);
+        for (const h of hosts) {
+            expect(onHost(h, "stat -c '%a %G' /var/run/docker.sock").trim()).toBe("660 docker");
+            expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
+        }
+    });
+
     test("a plugin upgrade under enforcement runs in the announced order and never weakens the policy", () => {
         const tag = `0.1.0-e2e${process.pid}`;
         execFileSync("bash", ["-c", `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`]);
