@@ -68,56 +68,44 @@ read_only_method if method in {"GET", "HEAD"}
 
 request_path := input.PathPlain if is_string(input.PathPlain)
 
-segments := [lower(segment) | some segment in split(request_path, "/"); segment != ""]
+# The non-empty segments, lowercased (lowering the path lowers each one).
+segments := regex.find_n(`[^/]+`, lower(request_path), -1)
 
 versioned if regex.match(`^v[0-9.]+$`, segments[0])
 
 api_version := substring(segments[0], 1, -1) if versioned
 
-route := array.slice(segments, 1, count(segments)) if versioned
-
-route := segments if not versioned
+route := array.slice(segments, 1, count(segments)) if {
+	versioned
+} else := segments
 
 route_last := route[count(route) - 1]
 
-# A container action: POST /containers/{name}/<action> (a name may hold "/").
-container_action(action) if {
-	method == "POST"
-	count(route) >= 3
+# post_route is the route of a POST request: the endpoints below all are.
+post_route := route if method == "POST"
+
+# A container action: POST /containers/{name}/<action> (a name may hold
+# "/"); container_action is the action.
+container_action := route_last if {
+	count(post_route) >= 3
 	route[0] == "containers"
-	route_last == action
 }
 
-container_create if {
-	method == "POST"
-	route == ["containers", "create"]
-}
+container_create if post_route == ["containers", "create"]
 
-container_update if container_action("update")
+container_update if container_action == "update"
 
-container_exec if container_action("exec")
+container_exec if container_action == "exec"
 
-container_start if container_action("start")
+container_start if container_action == "start"
 
-volume_create if {
-	method == "POST"
-	route == ["volumes", "create"]
-}
+volume_create if post_route == ["volumes", "create"]
 
-network_create if {
-	method == "POST"
-	route == ["networks", "create"]
-}
+network_create if post_route == ["networks", "create"]
 
-image_build if {
-	method == "POST"
-	route == ["build"]
-}
+image_build if post_route == ["build"]
 
-image_create if {
-	method == "POST"
-	route == ["images", "create"]
-}
+image_create if post_route == ["images", "create"]
 
 # query_values lists the values of a query parameter. The daemon reads
 # parameters by exact name; any spelling is taken here.
@@ -137,8 +125,9 @@ query_values(name) := [value |
 # fields reads a (small, nested) object: a mount, a log configuration.
 fields(document, name) := [value |
 	is_object(document)
+	folded := fold(name)
 	some key, value in document
-	fold(key) == fold(name)
+	fold(key) == folded
 ]
 
 # fold maps a key onto the form Go compares: ASCII case ignored, and the
@@ -147,58 +136,64 @@ fields(document, name) := [value |
 fold(key) := upper(lower(key))
 
 # The body and its host configurations are large: their keys spelled as the
-# API documents them (documented_keys, what clients send) are read directly,
-# and only their other keys are folded and compared, once per request. This
-# is exact because no two documented keys fold alike (a test checks it) and
+# API documents them (documented_keys, what clients send) are read directly;
+# only the other keys ("odd" keys, none in a usual request) are folded, once
+# per request, and each that folds onto a documented key is read as a
+# one-field object under the documented name (a "respelling"). A rule thus
+# reads a field by its documented name in every document of a list. This is
+# exact because no two documented keys fold alike (a test checks it) and
 # rules ask for fields by their documented names.
 
-body_odd_keys := object.keys(input.Body) - documented_keys if is_object(input.Body)
+# body_odd_fields: the body's fields with odd keys.
+body_odd_fields := object.remove(input.Body, documented_keys) if is_object(input.Body)
 
-body_values(field) := array.concat(
-	[value | value := input.Body[field]],
-	[value |
-		some key in body_odd_keys
-		fold(key) == fold(field)
-		value := input.Body[key]
-	],
-)
+# body_documents: the body (an object) and its respellings.
+body_documents := array.concat([input.Body], respellings(body_odd_fields)) if is_object(input.Body)
+
+body_values(field) := [value | some document in body_documents; value := document[field]]
+
+# respellings lists {documented name: value} for each of odd_fields (a
+# document's fields with odd keys) whose key folds onto a documented key.
+respellings(odd_fields) := [{name: value} |
+	some key, value in odd_fields
+	name := documented_names[fold(key)]
+]
+
+# (Evaluated only when a body has odd keys.)
+documented_names := {fold(key): key | some key in documented_keys}
 
 # ---------------------------------------------------------------------------
-# Host configurations of a request, by the body key they come from: HostConfig
-# in a create body (every spelling), the top level of a create body ("":
-# daemons before 25.0 still read HostConfig fields there when HostConfig is
-# absent) and an update body ("").
+# Host configurations of a request: HostConfig in a create body (every
+# spelling), the top level of a create body (daemons before 25.0 still read
+# HostConfig fields there when HostConfig is absent) and an update body.
+# host_configs lists them with their respellings: rules read a field with
+#   some host_config in host_configs
+#   value := host_config.Field
 
-host_config_documents := object.union(
-	{key: input.Body[key] | container_create; some key in host_config_keys; is_object(input.Body[key])},
-	{"": input.Body | host_config_at_top_level; is_object(input.Body)},
-)
+host_configs := array.concat(create_host_configs, top_level_host_configs)
+
+create_host_configs := [document |
+	container_create
+	some key in host_config_keys
+	host_config := input.Body[key]
+	is_object(host_config)
+	some document in array.concat([host_config], respellings(object.remove(host_config, documented_keys)))
+]
+
+top_level_host_configs := body_documents if {
+	host_config_at_top_level
+} else := []
 
 host_config_keys contains "HostConfig"
 
 host_config_keys contains key if {
-	some key in body_odd_keys
+	some key, _ in body_odd_fields
 	fold(key) == "HOSTCONFIG"
 }
 
 host_config_at_top_level if container_create
 
 host_config_at_top_level if container_update
-
-host_config_odd_keys := {key: odd |
-	some key, document in host_config_documents
-	odd := object.keys(document) - documented_keys
-}
-
-host_config_values(field) := array.concat(
-	[value | some document in host_config_documents; value := document[field]],
-	[value |
-		some source, keys in host_config_odd_keys
-		some key in keys
-		fold(key) == fold(field)
-		value := host_config_documents[source][key]
-	],
-)
 
 documented_keys := {
 	# container.Config, and the create request around it
@@ -266,6 +261,4 @@ non_root_user(user) if {
 requested_users := users if {
 	users := body_values("User")
 	count(users) > 0
-}
-
-requested_users := [""] if count(body_values("User")) == 0
+} else := [""]

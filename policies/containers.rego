@@ -23,20 +23,23 @@ deny contains msg if {
 # Privileges and capabilities.
 
 deny contains msg if {
-	some value in host_config_values("Privileged")
+	some host_config in host_configs
+	value := host_config.Privileged
 	not value in {false, null}
 	msg := denial("privileged", "privileged containers are not allowed")
 }
 
 deny contains msg if {
-	some value in host_config_values("CapAdd")
+	some host_config in host_configs
+	value := host_config.CapAdd
 	not is_unset(value)
 	msg := denial("cap_add", sprintf("adding capabilities is not allowed (CapAdd %s)", [show(value)]))
 }
 
 # Capabilities (API 1.40 to 1.43) replaces the default set outright.
 deny contains msg if {
-	some value in host_config_values("Capabilities")
+	some host_config in host_configs
+	value := host_config.Capabilities
 	not is_unset(value)
 	msg := denial("capabilities", sprintf("replacing the capability set is not allowed (Capabilities %s)", [show(value)]))
 }
@@ -46,7 +49,8 @@ deny contains msg if {
 # one, at its first ":"; both readings are checked here, keys case-folded.
 
 security_opts contains opt if {
-	some list in host_config_values("SecurityOpt")
+	some host_config in host_configs
+	list := host_config.SecurityOpt
 	some opt in string_list(list)
 }
 
@@ -105,7 +109,8 @@ deny contains msg if {
 # replaces Docker's defaults, so only null (the default) is accepted.
 deny contains msg if {
 	some field in ["MaskedPaths", "ReadonlyPaths"]
-	some value in host_config_values(field)
+	some host_config in host_configs
+	value := host_config[field]
 	value != null
 	msg := denial("system_paths", sprintf("changing the masked or read-only /proc and /sys paths is not allowed (%s %s)", [field, show(value)]))
 }
@@ -125,8 +130,9 @@ private_namespace_modes := {
 }
 
 deny contains msg if {
-	some field, mode in private_namespace_modes
-	some value in host_config_values(field)
+	some host_config in host_configs
+	some field, value in object.filter(host_config, private_namespace_modes)
+	mode := private_namespace_modes[field]
 	not value in mode.allowed
 	msg := denial(mode.rule, sprintf("%s %s is not allowed: a container may not use the host's or another container's %s", [field, show(value), mode.what]))
 }
@@ -134,7 +140,8 @@ deny contains msg if {
 # Network modes name user networks too, so only host and container:<id> are
 # refused.
 deny contains msg if {
-	some value in host_config_values("NetworkMode")
+	some host_config in host_configs
+	value := host_config.NetworkMode
 	host_or_container_mode(value)
 	msg := denial("network_mode", sprintf("NetworkMode %s is not allowed: sharing the host's or another container's network namespace", [show(value)]))
 }
@@ -147,19 +154,22 @@ host_or_container_mode(mode) if startswith(lower(trim_space(mode)), "container:"
 # Devices.
 
 deny contains msg if {
-	some value in host_config_values("Devices")
+	some host_config in host_configs
+	value := host_config.Devices
 	not is_unset(value)
 	msg := denial("devices", "host devices are not allowed (--device)")
 }
 
 deny contains msg if {
-	some value in host_config_values("DeviceCgroupRules")
+	some host_config in host_configs
+	value := host_config.DeviceCgroupRules
 	not is_unset(value)
 	msg := denial("device_cgroup_rules", "device cgroup rules are not allowed (--device-cgroup-rule)")
 }
 
 deny contains msg if {
-	some value in host_config_values("DeviceRequests")
+	some host_config in host_configs
+	value := host_config.DeviceRequests
 	not is_unset(value)
 	msg := denial("device_requests", "device requests are not allowed (--gpus)")
 }
@@ -169,7 +179,8 @@ deny contains msg if {
 # accepts "/" for "." in names.
 
 deny contains msg if {
-	some sysctls in host_config_values("Sysctls")
+	some host_config in host_configs
+	sysctls := host_config.Sysctls
 	is_object(sysctls)
 	some name, _ in sysctls
 	not replace(name, "/", ".") in setting("sysctls", [])
@@ -180,21 +191,24 @@ deny contains msg if {
 # Where and how the container runs.
 
 deny contains msg if {
-	some runtime in host_config_values("Runtime")
+	some host_config in host_configs
+	runtime := host_config.Runtime
 	not runtime in {null, ""}
 	not runtime in setting("runtimes", [])
 	msg := denial("runtime", sprintf("runtime %s is not allowed", [show(runtime)]))
 }
 
 deny contains msg if {
-	some parent in host_config_values("CgroupParent")
+	some host_config in host_configs
+	parent := host_config.CgroupParent
 	not is_unset(parent)
 	msg := denial("cgroup_parent", sprintf("choosing the parent cgroup is not allowed (CgroupParent %s)", [show(parent)]))
 }
 
 # Log drivers run in the daemon, on the host's network and file system.
 deny contains msg if {
-	some log_config in host_config_values("LogConfig")
+	some host_config in host_configs
+	log_config := host_config.LogConfig
 	some driver in fields(log_config, "Type")
 	not driver in {null, ""}
 	not driver in setting("log_drivers", [])
@@ -203,7 +217,8 @@ deny contains msg if {
 
 # Annotations reach the OCI runtime, which may interpret them.
 deny contains msg if {
-	some annotations in host_config_values("Annotations")
+	some host_config in host_configs
+	annotations := host_config.Annotations
 	not is_unset(annotations)
 	msg := denial("annotations", "OCI annotations are not allowed")
 }

@@ -24,22 +24,8 @@ deny contains msg if {
 	msg := denial("path", sprintf("request path %s is not canonical (empty, \".\" or \"..\" segments)", [show(request_path)]))
 }
 
-path_not_canonical if not startswith(request_path, "/")
-
-path_not_canonical if {
-	parts := split(request_path, "/")
-	some i, part in parts
-	i > 0
-	part in {".", ".."}
-}
-
-path_not_canonical if {
-	parts := split(request_path, "/")
-	some i, part in parts
-	i > 0
-	i < count(parts) - 1
-	part == ""
-}
+# (Canonical: absolute, without "//", "." or ".." names, as plain_path.)
+path_not_canonical if not plain_path(request_path)
 
 # Endpoints whose JSON body the rules inspect. Docker forwards a body to the
 # plugin only when it is application/json, not chunked and under 1 MiB; any
@@ -69,8 +55,7 @@ deny contains msg if {
 deny contains msg if {
 	some name, value in input.Headers
 	lower(name) == "content-type"
-	some form_type in ["application/x-www-form-urlencoded", "multipart/form-data"]
-	contains(lower(value), form_type)
+	regex.match(`application/x-www-form-urlencoded|multipart/form-data`, lower(value))
 	msg := denial("form_body", "form-encoded request bodies are not allowed (the daemon would read parameters from them that the policy cannot see)")
 }
 
@@ -91,28 +76,37 @@ minimum_api_version := version if {
 
 # version_less compares versions the way the daemon does: dot-separated
 # numbers, missing or unparsable parts (Go's Atoi fails above 2^63-1) as 0.
+# Arrays of numbers of the same length compare like that; a shorter one is
+# padded with zeros first.
 version_less(a, b) if {
 	left := version_numbers(a)
 	right := version_numbers(b)
-	some i in numbers.range(0, max([count(left), count(right)]) - 1)
-	version_part(left, i) < version_part(right, i)
-	every j in [k | some k in numbers.range(0, i); k < i] {
-		version_part(left, j) == version_part(right, j)
-	}
+	count(left) == count(right)
+	left < right
 }
 
-version_numbers(version) := [version_number(part) | some part in split(version, ".")]
+version_less(a, b) if {
+	left := version_numbers(a)
+	right := version_numbers(b)
+	count(left) != count(right)
+	zero_padded(left, right) < zero_padded(right, left)
+}
+
+# Parts of at most 18 digits are numbers below 2^63-1.
+version_numbers(version) := [to_number(part) | some part in split(version, ".")] if {
+	regex.match(`^[0-9]{1,18}(\.[0-9]{1,18})*$`, version)
+} else := [version_number(part) | some part in split(version, ".")]
 
 default version_number(_) := 0
 
-version_number(part) := to_number(part) if {
+version_number(part) := number if {
 	regex.match(`^[0-9]+$`, part)
-	to_number(part) <= 9223372036854775807
+	number := to_number(part)
+	number <= 9223372036854775807
 }
 
-version_part(parts, i) := parts[i]
-
-version_part(parts, i) := 0 if i >= count(parts)
+# zero_padded: parts, with zeros appended up to the length of other.
+zero_padded(parts, other) := array.concat(parts, [0 | some _ in array.slice(other, count(parts), count(other))])
 
 # ---------------------------------------------------------------------------
 # Plugins: the authorization plugin is one, and a disabled, removed or
@@ -181,7 +175,7 @@ deny contains msg if {
 # the request names.
 
 deny contains msg if {
-	container_action("checkpoints")
+	container_action == "checkpoints"
 	msg := denial("checkpoint", "creating checkpoints is not allowed")
 }
 

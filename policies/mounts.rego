@@ -11,7 +11,8 @@ import rego.v1
 # Host paths bound into a container.
 
 host_mounts contains mount if {
-	some list in host_config_values("Mounts")
+	some host_config in host_configs
+	list := host_config.Mounts
 	is_array(list)
 	some mount in list
 	is_object(mount)
@@ -20,7 +21,8 @@ host_mounts contains mount if {
 # A Binds entry is SOURCE:TARGET[:OPTIONS]; an absolute SOURCE is a host path,
 # anything else names a volume. ro among the options makes it read-only.
 host_binds contains {"source": parts[0], "read_only": read_only} if {
-	some list in host_config_values("Binds")
+	some host_config in host_configs
+	list := host_config.Binds
 	some spec in string_list(list)
 	parts := split(spec, ":")
 	count(parts) >= 2
@@ -120,7 +122,8 @@ deny contains msg if {
 # Other mount sources.
 
 deny contains msg if {
-	some value in host_config_values("VolumesFrom")
+	some host_config in host_configs
+	value := host_config.VolumesFrom
 	not is_unset(value)
 	msg := denial("volumes_from", "mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)")
 }
@@ -185,26 +188,23 @@ deny contains msg if {
 # above "/". Paths of more than 64 names are not cleaned (and so never
 # allowed).
 
-clean_path(path) := concat("", ["/", concat("/", surviving_names(names))]) if {
+# A plain path (no "//", "." or "..") is clean but for a trailing slash.
+clean_path(path) := trim_suffix(path, "/") if {
+	plain_path(path)
+	path != "/"
+} else := "/" if {
+	path == "/"
+} else := concat("", ["/", concat("/", surviving_names(names))]) if {
 	startswith(path, "/")
 	not plain_path(path)
 	names := [name | some name in split(path, "/"); not name in {"", "."}]
 	count(names) <= 64
 }
 
-# A plain path (no "//", "." or "..") is clean but for a trailing slash.
-clean_path(path) := "/" if path == "/"
-
-clean_path(path) := trim_suffix(path, "/") if {
-	path != "/"
-	plain_path(path)
-}
-
+# (A "." or ".." name is followed by "/" or ends the path.)
 plain_path(path) if {
 	startswith(path, "/")
-	not contains(path, "//")
-	not contains(concat("", [path, "/"]), "/./")
-	not contains(concat("", [path, "/"]), "/../")
+	not regex.match(`//|/\.\.?(/|$)`, path)
 }
 
 surviving_names(names) := [] if count(names) == 0

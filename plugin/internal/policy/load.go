@@ -2,6 +2,7 @@ package policy
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +21,7 @@ import (
 type file struct {
 	rel   string // slash-separated path relative to the folder
 	abs   string
-	stat  string    // size, times and inode: changes whenever the file does
+	stat  signature // size, times and inode: changes whenever the file does
 	mtime time.Time // for racyFiles
 }
 
@@ -45,6 +47,7 @@ func scan(dir string) ([]file, error) {
 		return nil, fmt.Errorf("policy folder %s is not a directory", dir)
 	}
 	var files []file
+	prefix := filepath.Clean(dir) + string(filepath.Separator)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
@@ -66,8 +69,11 @@ func scan(dir string) ([]file, error) {
 		if !st.Mode().IsRegular() {
 			return nil
 		}
-		rel, _ := filepath.Rel(dir, p)
-		files = append(files, file{rel: filepath.ToSlash(rel), abs: p, stat: signature(st), mtime: st.ModTime()})
+		rel, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			rel, _ = filepath.Rel(dir, p)
+		}
+		files = append(files, file{rel: filepath.ToSlash(rel), abs: p, stat: signatureOf(st), mtime: st.ModTime()})
 		return nil
 	})
 	if err != nil {
@@ -77,26 +83,41 @@ func scan(dir string) ([]file, error) {
 	return files, nil
 }
 
-func signature(st fs.FileInfo) string {
-	sig := fmt.Sprintf("%d/%d", st.Size(), st.ModTime().UnixNano())
+// signature is what a stat of a file says of its content: size,
+// modification time, device, inode and change time.
+type signature struct {
+	size, mtime, dev, ino, ctimeSec, ctimeNsec int64
+}
+
+func signatureOf(st fs.FileInfo) signature {
+	sig := signature{size: st.Size(), mtime: st.ModTime().UnixNano()}
 	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		sig += fmt.Sprintf("/%d/%d/%d.%d", s.Dev, s.Ino, s.Ctim.Sec, s.Ctim.Nsec)
+		sig.dev, sig.ino = int64(s.Dev), int64(s.Ino)
+		sig.ctimeSec, sig.ctimeNsec = int64(s.Ctim.Sec), int64(s.Ctim.Nsec)
 	}
 	return sig
 }
 
 // fingerprint sums up a scan: equal fingerprints mean unchanged files. It
-// is never empty, even for no file: "" stands for "unknown".
+// is never empty, even for no file: "" stands for "unknown". (It runs
+// before every decision: one allocation.)
 func fingerprint(files []file) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d\x00", len(files))
+	n := 8
 	for _, f := range files {
-		b.WriteString(f.rel)
-		b.WriteByte(0)
-		b.WriteString(f.stat)
-		b.WriteByte(0)
+		n += len(f.rel) + 2 + 6*8
 	}
-	return b.String()
+	b := make([]byte, 0, n)
+	b = strconv.AppendInt(b, int64(len(files)), 10)
+	b = append(b, 0)
+	for _, f := range files {
+		b = append(b, f.rel...)
+		b = append(b, 0)
+		for _, v := range [...]int64{f.stat.size, f.stat.mtime, f.stat.dev, f.stat.ino, f.stat.ctimeSec, f.stat.ctimeNsec} {
+			b = binary.LittleEndian.AppendUint64(b, uint64(v))
+		}
+		b = append(b, 0)
+	}
+	return string(b)
 }
 
 // racyWindow is how recent a modification must be for its stat signature

@@ -99,10 +99,62 @@ type Engine struct {
 // prepared is one loaded state of the folder: queries ready to evaluate,
 // or the reason there are none.
 type prepared struct {
-	allow    rego.PreparedEvalQuery
-	deny     *rego.PreparedEvalQuery
+	allow rego.PreparedEvalQuery
+	deny  *rego.PreparedEvalQuery
+	// both, when set, evaluates the decision and, unless it is true, the
+	// deny messages in one evaluation (see combinedQuery).
+	both     *rego.PreparedEvalQuery
 	err      error
 	revision string
+}
+
+// Variables of the combined query.
+const (
+	allowVar = "authz_allow"
+	denyVar  = "authz_deny"
+)
+
+// combinedQuery returns one query that evaluates both the decision and,
+// when the decision is not true, the deny messages: a policy's rules are
+// then evaluated once per request, where two queries would evaluate the
+// rules the decision and the messages share (typically all of them, with
+// allow if count(deny) == 0) twice. The decision is allowVar; denyVar is
+// [] when the decision is true or the deny document undefined, else [the
+// deny document]. It returns "" unless both queries are plain references
+// to documents (no variables, no other expression), whose results it gives
+// exactly; others are evaluated one after the other.
+func combinedQuery(query, denyQuery string) string {
+	allow, ok := documentRef(query)
+	if !ok {
+		return ""
+	}
+	deny, ok := documentRef(denyQuery)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s = %s; %s = [authz_message | %s != true; authz_message = %s]",
+		allowVar, allow, denyVar, allowVar, deny)
+}
+
+// documentRef returns query if it is a single, plain, ground reference.
+func documentRef(query string) (ast.Ref, bool) {
+	body, err := ast.ParseBody(query)
+	if err != nil || len(body) != 1 {
+		return nil, false
+	}
+	expr := body[0]
+	if expr.Negated || len(expr.With) > 0 {
+		return nil, false
+	}
+	term, ok := expr.Terms.(*ast.Term)
+	if !ok {
+		return nil, false
+	}
+	ref, ok := term.Value.(ast.Ref)
+	if !ok || !ref.IsGround() || !ref.HasPrefix(ast.DefaultRootRef) {
+		return nil, false
+	}
+	return ref, true
 }
 
 // New checks the queries and returns an engine for cfg. The folder is read
@@ -143,6 +195,13 @@ func (e *Engine) Decide(ctx context.Context, input ast.Value) Decision {
 }
 
 func (e *Engine) decide(ctx context.Context, p *prepared, input ast.Value) Decision {
+	if p.both != nil {
+		if d, ok := e.decideAtOnce(ctx, p, input); ok {
+			return d
+		}
+		// An error: evaluate the queries one after the other, which tells
+		// an error of the decision from an error of its messages.
+	}
 	rs, err := p.allow.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return Deny(ReasonEvalError, "policy evaluation failed: "+oneLine(err.Error()))
@@ -164,6 +223,34 @@ func (e *Engine) decide(ctx context.Context, p *prepared, input ast.Value) Decis
 	return Decision{Reason: ReasonDenied, Messages: e.denyMessages(ctx, p, input)}
 }
 
+// decideAtOnce decides with the combined query; false when it failed.
+func (e *Engine) decideAtOnce(ctx context.Context, p *prepared, input ast.Value) (Decision, bool) {
+	rs, err := p.both.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return Decision{}, false
+	}
+	if len(rs) == 0 {
+		return Deny(ReasonUndefined, fmt.Sprintf("policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query)), true
+	}
+	if len(rs) > 1 {
+		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs))), true
+	}
+	v := rs[0].Bindings[allowVar]
+	allow, ok := v.(bool)
+	if !ok {
+		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s is not a boolean: %s", e.cfg.Query, shortJSON(v))), true
+	}
+	if allow {
+		return Decision{Allow: true, Reason: ReasonAllowed}, true
+	}
+	var msgs []string
+	denials, _ := rs[0].Bindings[denyVar].([]any)
+	for _, d := range denials {
+		msgs = append(msgs, messages(d)...)
+	}
+	return Decision{Reason: ReasonDenied, Messages: sortedMessages(msgs, e.cfg.Query)}, true
+}
+
 // denyMessages gives the sorted messages of the deny query, or a generic
 // message when there are none.
 func (e *Engine) denyMessages(ctx context.Context, p *prepared, input ast.Value) []string {
@@ -181,8 +268,14 @@ func (e *Engine) denyMessages(ctx context.Context, p *prepared, input ast.Value)
 			msgs = append(msgs, messages(ex.Value)...)
 		}
 	}
+	return sortedMessages(msgs, e.cfg.Query)
+}
+
+// sortedMessages sorts msgs and drops duplicates, or gives the generic
+// message when there are none.
+func sortedMessages(msgs []string, query string) []string {
 	if len(msgs) == 0 {
-		return []string{generic}
+		return []string{fmt.Sprintf("request denied by policy (%s is false)", query)}
 	}
 	sort.Strings(msgs)
 	return compact(msgs)
@@ -357,7 +450,8 @@ func (e *Engine) prepare(ctx context.Context, src *source) *prepared {
 	if compiler.Failed() {
 		return fail(fmt.Errorf("policy does not compile: %s", formatErrors(compiler.Errors)))
 	}
-	store := inmem.NewFromObject(data)
+	// The data is read as AST values: nothing is converted per decision.
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
 	newQuery := func(q string) *rego.Rego {
 		return rego.New(rego.Query(q), rego.Compiler(compiler), rego.Store(store),
 			rego.StrictBuiltinErrors(e.cfg.StrictBuiltinErrors))
@@ -373,6 +467,12 @@ func (e *Engine) prepare(ctx context.Context, src *source) *prepared {
 			return fail(fmt.Errorf("cannot prepare %s: %s", e.cfg.DenyQuery, oneLine(err.Error())))
 		}
 		p.deny = &deny
+		if q := combinedQuery(e.cfg.Query, e.cfg.DenyQuery); q != "" {
+			// (Should it not prepare, the queries are evaluated apart.)
+			if both, err := newQuery(q).PrepareForEval(ctx); err == nil {
+				p.both = &both
+			}
+		}
 	}
 	return p
 }

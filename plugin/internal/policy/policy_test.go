@@ -171,6 +171,28 @@ reasons := ["not ok"] if not input.ok
 			message: "~policy evaluation failed: ",
 		},
 		{
+			name:    "denied, deny evaluation error: generic message",
+			files:   map[string]string{"authz.rego": "package docker.authz\ndefault allow := false\ndeny := x if x := input.a\ndeny := y if y := input.b\n"},
+			input:   `{"a":["one"],"b":["two"]}`,
+			reason:  ReasonDenied,
+			message: "~request denied by policy (data.docker.authz.allow is false); deny messages unavailable: ",
+		},
+		{
+			name:   "allowed, deny evaluation error: not evaluated",
+			files:  map[string]string{"authz.rego": "package docker.authz\nallow := true\ndeny := x if x := input.a\ndeny := y if y := input.b\n"},
+			input:  `{"a":["one"],"b":["two"]}`,
+			allow:  true,
+			reason: ReasonAllowed,
+		},
+		{
+			name:    "deny query that is not a plain reference",
+			files:   map[string]string{"authz.rego": basePolicy},
+			config:  func(c *Config) { c.DenyQuery = "data.docker.authz.deny[_]" },
+			input:   `{"Method":"POST","Body":{"User":"root","HostConfig":{"Privileged":true}}}`,
+			reason:  ReasonDenied,
+			message: "containers must not run as root (rule user); privileged containers are not allowed (rule privileged)",
+		},
+		{
 			name:    "builtin error: undefined by default, as in opa eval",
 			files:   map[string]string{"authz.rego": "package docker.authz\nallow := 1 / input.zero == 1\n"},
 			input:   `{"zero":0}`,
@@ -298,6 +320,24 @@ func checkMessage(t *testing.T, d Decision, want string) {
 	}
 	if got != want {
 		t.Errorf("message = %q, want %q", got, want)
+	}
+}
+
+func TestCombinedQuery(t *testing.T) {
+	for _, tt := range []struct{ query, deny, want string }{
+		{DefaultQuery, DefaultDenyQuery, "authz_allow = data.docker.authz.allow; authz_deny = [authz_message | authz_allow != true; authz_message = data.docker.authz.deny]"},
+		{"data.my.policy.decision", `data.my.policy["reasons"]`, "authz_allow = data.my.policy.decision; authz_deny = [authz_message | authz_allow != true; authz_message = data.my.policy.reasons]"},
+		{"data.docker.authz.allow == true", DefaultDenyQuery, ""},
+		{DefaultQuery, "data.docker.authz.deny[x]", ""},
+		{DefaultQuery, "x := data.docker.authz.deny", ""},
+		{DefaultQuery, "data.docker.authz.deny; true", ""},
+		{DefaultQuery, "not data.docker.authz.deny", ""},
+		{"input.allow", DefaultDenyQuery, ""},
+		{DefaultQuery, "", ""},
+	} {
+		if got := combinedQuery(tt.query, tt.deny); got != tt.want {
+			t.Errorf("combinedQuery(%q, %q) = %q, want %q", tt.query, tt.deny, got, tt.want)
+		}
 	}
 }
 
