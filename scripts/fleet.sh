@@ -237,10 +237,13 @@ seed_registry() {
     docker -H "$sock" push -q "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
     docker -H "$sock" rmi "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
   fi
-  local version; version=$(cat "$ROOT/plugin/VERSION" 2>/dev/null || true)
-  if [ -n "$version" ] && [ -x "$ROOT/plugin/push.sh" ] && ! registry_has hdh/opa-authz "$version"; then
+  local version sources; version=$(cat "$ROOT/plugin/VERSION" 2>/dev/null || true)
+  # The registry outlives fleets: push again whenever the plugin's sources changed, not only for a new version.
+  sources=$(cd "$ROOT/plugin" && find . -path ./dist -prune -o -type f -print | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+  if [ -n "$version" ] && [ -x "$ROOT/plugin/push.sh" ] && { ! registry_has hdh/opa-authz "$version" || [ "$(cat "$FLEET/registry/plugin.sources" 2>/dev/null)" != "$sources" ]; }; then
     say "pushing localhost:$REGISTRY_PORT/hdh/opa-authz:$version"
     DOCKER_HOST="$sock" bash "$ROOT/plugin/push.sh" "localhost:$REGISTRY_PORT/hdh/opa-authz:$version" >&2
+    echo "$sources" > "$FLEET/registry/plugin.sources"
   fi
 }
 
