@@ -3,6 +3,8 @@
 # namespace (own /etc, /var, /var/lib/docker, /run, /home, /root, /tmp), its own dockerd started by Debian's
 # init script, and its own sshd (socat on 127.0.0.1:<port> runs `sshd -i` inside the host per connection).
 # A private registry on loopback (Debian docker-registry) is reachable from every host as localhost:5000.
+# h1 doubles as a bastion: inside its network, host hI's sshd also answers on 127.0.0.1:(BASTION_PORT_BASE + I),
+# ports the controller cannot reach, so a connection there has to jump through h1 (like `ssh -J`).
 #
 #   fleet.sh up [N]      bring up N hosts (default 3); cleans up whatever an earlier run left first
 #   fleet.sh down        take everything down; nothing is left outside .fleet/
@@ -13,6 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FLEET=${HDH_FLEET_DIR:-$ROOT/.fleet}
 SSH_PORT_BASE=${HDH_FLEET_SSH_PORT_BASE:-2221}
 REGISTRY_PORT=${HDH_FLEET_REGISTRY_PORT:-5000}
+BASTION_PORT_BASE=2200
 PREFIX=hdh-                 # network namespace names: hdh-h1, hdh-h2, ...
 export PATH="$ROOT/.tools/bin:$PATH"
 
@@ -211,6 +214,17 @@ up_host() {
   echo $! > "$FLEET/pids/registry-$h.pid"
 }
 
+# Inside h1's network only: every host's sshd, for connections that jump through h1.
+bastion_listeners() {
+  local n=$1 i
+  for i in $(seq 1 "$n"); do
+    nsenter --net="/run/netns/$(netns_of h1)" -- socat "TCP-LISTEN:$((BASTION_PORT_BASE + i)),bind=127.0.0.1,reuseaddr,fork" \
+      "EXEC:nsenter --mount=$(mntns_of "h$i") --net=/run/netns/$(netns_of "h$i") -- /usr/sbin/sshd -i -f /etc/ssh/sshd_config" \
+      >/dev/null 2>&1 &
+    echo $! > "$FLEET/pids/bastion-h$i.pid"
+  done
+}
+
 wait_docker() {
   local h=$1
   for _ in $(seq 1 150); do
@@ -250,11 +264,11 @@ seed_registry() {
 write_inventory() {
   local n=$1 i h sep=""
   {
-    echo '{ "registry": "localhost:'"$REGISTRY_PORT"'", "keyPath": "'"$FLEET/keys/id_ed25519"'", "hosts": ['
+    echo '{ "registry": "localhost:'"$REGISTRY_PORT"'", "keyPath": "'"$FLEET/keys/id_ed25519"'", "bastion": "h1", "hosts": ['
     for i in $(seq 1 "$n"); do
       h="h$i"
-      printf '%s  { "name": "%s", "address": "127.0.0.1", "port": %d, "users": ["root", "deploy"], "hostKey": "%s", "dockerSocket": "%s" }\n' \
-        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) "$(cut -d' ' -f1,2 "$FLEET/keys/host-$h.pub")" "$(docker_sock "$h")"
+      printf '%s  { "name": "%s", "address": "127.0.0.1", "port": %d, "bastionPort": %d, "users": ["root", "deploy"], "hostKey": "%s", "dockerSocket": "%s" }\n' \
+        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) $((BASTION_PORT_BASE + i)) "$(cut -d' ' -f1,2 "$FLEET/keys/host-$h.pub")" "$(docker_sock "$h")"
       sep=","
     done
     echo '] }'
@@ -272,6 +286,7 @@ up() {
   client_key
   start_registry
   for i in $(seq 1 "$n"); do up_host "h$i" "$i"; done
+  bastion_listeners "$n"
   for i in $(seq 1 "$n"); do wait_docker "h$i"; done
   seed_registry
   write_inventory "$n"

@@ -45,19 +45,25 @@ function pinnedKeyMatches(pinned: string, key: Buffer): boolean {
 export class SshSession {
     private constructor(readonly target: SshTarget, private readonly client: Client, private readonly via?: SshSession) {}
 
-    /** Opens a connection, verifying the pinned host key before any credential is sent. */
-    static async open(target: SshTarget): Promise<SshSession> {
-        const label = targetLabel(target);
+    /**
+     * Opens a connection, verifying the pinned host key before any credential is sent. A jump host is opened
+     * first (errors name it `connection.jumpHost.*`), and the target is reached through a channel it forwards.
+     */
+    static async open(target: SshTarget, field = "connection", label = targetLabel(target)): Promise<SshSession> {
         if (!target.hostKey && !target.insecureSkipHostKeyCheck) {
-            throw new SshError(label, "connection.hostKey", "no pinned host key",
+            throw new SshError(label, `${field}.hostKey`, "no pinned host key",
                 "set connection.hostKey to the host's public key (ssh-keyscan) or, knowingly, insecureSkipHostKeyCheck: true");
         }
         if (!target.privateKey && !target.agent) {
-            throw new SshError(label, "connection.privateKey", "no private key and no ssh-agent",
-                "set connection.privateKey (as a secret) or connection.agent to an ssh-agent socket");
+            throw new SshError(label, `${field}.privateKey`, "no private key and no ssh-agent",
+                `set ${field}.privateKey (as a secret) or ${field}.agent to an ssh-agent socket`);
         }
-        const via = target.jumpHost ? await SshSession.open(target.jumpHost) : undefined;
-        const sock = via ? await via.forward(target.host, target.port ?? 22) : undefined;
+        const via = target.jumpHost ? await SshSession.open(target.jumpHost, `${field}.jumpHost`, label) : undefined;
+        const sock = via ? await via.forward(target.host, target.port ?? 22).catch((err: Error) => {
+            via.close();
+            throw new SshError(label, `${field}.host`, `the jump host cannot reach ${target.host}:${target.port ?? 22} (${err.message})`,
+                `check ${field}.host and ${field}.port as the jump host sees them, and that its sshd allows TCP forwarding`);
+        }) : undefined;
         const client = new Client();
         let hostKeyRejected = false;
         const config: ConnectConfig = {
@@ -79,15 +85,16 @@ export class SshSession {
         await new Promise<void>((resolve, reject) => {
             client.once("ready", () => resolve());
             client.once("error", (err: Error) => {
+                via?.close();
                 if (hostKeyRejected) {
-                    reject(new SshError(label, "connection.hostKey", "the host presented a different host key than the pinned one",
-                        "check that this is the right host; if its key was rotated on purpose, update connection.hostKey"));
+                    reject(new SshError(label, `${field}.hostKey`, "the host presented a different host key than the pinned one",
+                        `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`));
                 } else if (/authentication methods failed/i.test(err.message)) {
-                    reject(new SshError(label, "connection.privateKey", `user ${config.username} was refused (${err.message})`,
-                        "check connection.user and that its public key is in the host's authorized_keys"));
+                    reject(new SshError(label, `${field}.privateKey`, `user ${config.username} was refused (${err.message})`,
+                        `check ${field}.user and that its public key is in the host's authorized_keys`));
                 } else {
-                    reject(new SshError(label, "connection.host", `cannot connect to ${target.host}:${config.port} (${err.message})`,
-                        "check connection.host, connection.port and that sshd is running"));
+                    reject(new SshError(label, `${field}.host`, `cannot connect to ${target.host}:${config.port} (${err.message})`,
+                        `check ${field}.host, ${field}.port and that sshd is running`));
                 }
             });
             client.connect(config);

@@ -10,6 +10,8 @@ export interface FleetHost {
     name: string;
     address: string;
     port: number;
+    /** The host's SSH port inside the bastion's network (reachable only by jumping through the bastion). */
+    bastionPort: number;
     users: string[];
     hostKey: string;
     dockerSocket: string;
@@ -19,6 +21,8 @@ export interface FleetHost {
 export interface Inventory {
     registry: string;
     keyPath: string;
+    /** The host that doubles as a bastion. */
+    bastion: string;
     hosts: FleetHost[];
 }
 
