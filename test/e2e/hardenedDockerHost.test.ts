@@ -222,6 +222,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         // An operator with root on h2 takes the plugin out of the request path, then disables it.
         onHost("h2", `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`);
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
+        onHost("h3", "sed -i '/^dockremap:/d' /etc/subgid");
+        // ... and on h3 removes it altogether.
+        onHost("h3", `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`);
         const refresh = run(["refresh", "--yes", "--diff"]);
         expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);
         expect(refresh).toMatch(/authz\.rego/);
@@ -229,6 +232,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(refresh).toMatch(/start\s*:\s*\d+\s*=>\s*0/);
         expect(refresh).toMatch(/enabled\s*:\s*true\s*=>\s*false/);
         expect(refresh).toMatch(/active\s*:\s*true\s*=>\s*false/);
+        expect(refresh).toMatch(/-\s*installedReference\s*:\s*"localhost:5000\/hdh\/opa-authz:[^"]+"/);
         run(["up", "--yes"]);
         expect(JSON.parse(hostFile("h1", "/etc/docker/daemon.json")).icc).toBe(false);
         expect(hostFile("h1", "/etc/docker/policies/authz.rego")).not.toBe("ABSENT\n");
@@ -236,6 +240,10 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(hostFile("h3", "/etc/docker/policies/evil.rego")).toBe("ABSENT\n");
         expect(onHost("h2", "docker plugin inspect -f '{{.Enabled}}' hdh-authz").trim()).toBe("true");
         expect(JSON.parse(hostFile("h2", "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
+        expect(hostFile("h3", "/etc/subgid")).toMatch(/^dockremap:\d+:65536$/m);
+        expect(onHost("h3", "docker plugin inspect -f '{{.Enabled}}' hdh-authz").trim()).toBe("true");
+        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
+        expect(denied.message).toMatch(/authorization denied by plugin hdh-authz/);
         const second = run(["up", "--yes"]);
         expect(second).not.toMatch(/updated|created|replaced|deleted/);
     });
