@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { checkNetworkExposure } from "../plan/daemonExposure";
 import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
@@ -136,6 +137,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         // that would hide existing containers and images before anything changes.
         const { facts, current } = await probe(news.connection, false);
         const desired = desiredConfig(current, news.settings, {});
+        checkNetworkExposure(host, news.settings, desired);
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
         // Shown only when something will happen, so an unchanged host reads back exactly as it was planned.

@@ -72,8 +72,8 @@ export function pulumiOk(cwd: string, args: string[], extraEnv: NodeJS.ProcessEn
 }
 
 /** Runs a shell command inside a fleet host (as its root), bypassing SSH: the tests' own view of the host. */
-export function onHost(host: string, script: string): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), "exec", host, "sh", "-c", script], { encoding: "utf8" });
+export function onHost(host: string, script: string, input?: string): string {
+    return execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), "exec", host, "sh", "-c", script], { encoding: "utf8", input });
 }
 
 /** Removes the stack from the local backend, whatever state it is in. */
