@@ -81,33 +81,39 @@ function applyManaged(current: JsonObject, managed: JsonObject): JsonObject {
     return out;
 }
 
-/** Input of {@link mergeDaemonConfig}. */
-export interface DaemonConfigMergeInput {
-    /** The host's daemon.json now (`{}` when there is none). */
-    current: JsonObject;
-    /** Our defaults, e.g. {@link hardenedDefaults}. */
-    defaults: JsonObject;
-    /** The user's `daemonConfig`: extra keys and overrides of defaults (`null` = leave that default unmanaged). */
-    overrides: JsonObject;
-}
-
-/** The merged daemon.json and what we own in it. */
-export interface DaemonConfigMerge {
-    /** The daemon.json to write. */
-    config: JsonObject;
-    /** The keys we manage with the values we set (for object keys, only our entries). */
-    managed: JsonObject;
-    /** `Object.keys(managed)`, sorted: the keys destroy gives back. */
-    managedKeys: string[];
+/**
+ * The daemon.json to write: the host's file (`current`), with the keys we no longer manage given back
+ * (`restore`: their previous value, `null` = remove the key) and the keys we manage set ({@link
+ * managedDaemonSettings}); for object values only our entries are set, the host's other entries stay.
+ */
+export function desiredDaemonConfig(current: JsonObject, managed: JsonObject, restore: Record<string, JsonValue> = {}): JsonObject {
+    const base = copyJsonObject(current);
+    for (const key of Object.keys(restore)) {
+        if (restore[key] === null) delete base[key];
+        else setOwnKey(base, key, restore[key]);
+    }
+    return applyManaged(base, managed);
 }
 
 /**
- * The daemon.json to write: the host's keys kept, except those we manage ({@link managedDaemonSettings}),
- * which take our value; for object values only our entries are set, the host's other entries stay.
+ * What the host holds for the keys we manage, in the shape we set them: for an object key only our entries
+ * (those still there), for any other key its value or `null` when it is gone. Drift shows as a difference
+ * between this and `managed`.
  */
-export function mergeDaemonConfig(input: DaemonConfigMergeInput): DaemonConfigMerge {
-    const managed = managedDaemonSettings(input.defaults, input.overrides);
-    return { config: applyManaged(input.current, managed), managed, managedKeys: Object.keys(managed).sort() };
+export function ownedDaemonSettings(current: JsonObject, managed: JsonObject): JsonObject {
+    const view: JsonObject = {};
+    for (const key of Object.keys(managed)) {
+        const ours = managed[key];
+        const theirs = hasOwnKey(current, key) ? current[key] : null;
+        if (isJsonObject(ours) && isJsonObject(theirs)) {
+            const entries: JsonObject = {};
+            for (const entry of Object.keys(ours)) if (hasOwnKey(theirs, entry)) setOwnKey(entries, entry, theirs[entry]);
+            setOwnKey(view, key, entries);
+        } else {
+            setOwnKey(view, key, theirs);
+        }
+    }
+    return view;
 }
 
 /** Input of {@link planDaemonConfigRemoval}. */

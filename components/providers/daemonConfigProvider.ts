@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkNetworkExposure } from "../plan/daemonExposure";
 import { HostInputError } from "../plan/errors";
-import { JsonObject, JsonValue, canonicalJson, restartNeeded, sha256Hex, validateDaemonConfig } from "../plan/daemonConfig";
+import {
+    JsonObject, JsonValue, canonicalJson, desiredDaemonConfig, ownedDaemonSettings, planDaemonConfigRemoval, restartNeeded, sha256Hex, validateDaemonConfig,
+} from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
 import { HostFacts, parseProbe } from "../host/probe";
 import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
@@ -42,32 +44,6 @@ async function probe(connection: SshTarget, fresh: boolean): Promise<Preflight> 
     return found;
 }
 
-const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * The daemon.json we want: the host's file with our keys set (and keys we no longer own restored). For object
- * keys (e.g. log-opts) we set only our sub-keys: the operator's other sub-keys stay.
- */
-function desiredConfig(current: JsonObject, settings: JsonObject, restore: Record<string, JsonValue>): JsonObject {
-    const out: JsonObject = { ...current };
-    for (const [k, v] of Object.entries(restore)) {
-        if (v === null) delete out[k];
-        else out[k] = v;
-    }
-    for (const [k, v] of Object.entries(settings)) out[k] = isObject(v) && isObject(out[k]) ? { ...(out[k] as JsonObject), ...v } : v;
-    return out;
-}
-
-/** What the host has for our keys, in the shape we set them (object keys: only our sub-keys). */
-function ownedView(current: JsonObject, settings: JsonObject): JsonObject {
-    const view: JsonObject = {};
-    for (const [k, v] of Object.entries(settings)) {
-        const have = current[k];
-        view[k] = isObject(v) && isObject(have) ? Object.fromEntries(Object.keys(v).filter((s) => s in have).map((s) => [s, have[s]])) : have ?? null;
-    }
-    return view;
-}
-
 function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
     const moves = ["userns-remap", "data-root"].some((k) => (current[k] ?? null) !== (desired[k] ?? null));
     if (!moves) return;
@@ -102,7 +78,7 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
         }
     }
     for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
-    const desired = desiredConfig(current, news.settings, restore);
+    const desired = desiredDaemonConfig(current, news.settings, restore);
     hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
     const original = olds ? olds.original : record && record.original !== undefined ? record.original : facts.daemonJson ?? null;
     return apply({ ...news, original, dataRoot: olds?.dataRoot ?? "" }, facts, current, desired, canonicalJson(desired), previous);
@@ -136,7 +112,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
         // that would hide existing containers and images before anything changes.
         const { facts, current } = await probe(news.connection, false);
-        const desired = desiredConfig(current, news.settings, {});
+        const desired = desiredDaemonConfig(current, news.settings);
         checkNetworkExposure(host, news.settings, desired);
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
@@ -157,16 +133,16 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
     async read(id, props) {
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
         const { facts, current } = await preflight(props.connection);
-        const settings = ownedView(current, props.settings);
+        const settings = ownedDaemonSettings(current, props.settings);
         const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
         return { id, props: state };
     },
     async delete(_id, props) {
         const host = targetLabel(props.connection);
         const { facts, current } = await preflight(props.connection, { fresh: true });
-        const restore: Record<string, JsonValue> = {};
-        for (const k of Object.keys(props.settings)) restore[k] = props.previous[k] ?? null;
-        const restored = desiredConfig(current, {}, restore);
+        // Our keys go back to what they were before us, entry by entry for objects; a key edited by hand since
+        // (unless a refresh took the edit into the state) is left as the operator made it.
+        const restored = planDaemonConfigRemoval({ current, applied: props.settings, previous: props.previous }).config;
         // Nothing else changed since we came: put back the operator's own file, byte for byte (or no file).
         const original = props.original === null ? (Object.keys(restored).length === 0 ? null : undefined)
             : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored) ? props.original : undefined;

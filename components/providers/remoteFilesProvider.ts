@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fileSetHash, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
-import { splitLines } from "../plan/lineDiff";
+import { splitLines } from "../plan/lines";
 import { shortSha256 } from "../plan/sha256";
 import { runScript } from "../ssh/session";
 import { change } from "./preflight";

@@ -2,13 +2,20 @@ import {
     JsonObject,
     canonicalJson,
     hardenedDefaults,
+    desiredDaemonConfig,
     managedDaemonSettings,
-    mergeDaemonConfig,
+    ownedDaemonSettings,
     planDaemonConfigRemoval,
     sha256Hex,
 } from "../../components/plan/daemonConfig";
 
 const defaults = hardenedDefaults({ remapUser: "dockremap" });
+
+/** The daemon.json to write and what we manage, for a host file and the user's overrides. */
+function merge(current: JsonObject, overrides: JsonObject) {
+    const managed = managedDaemonSettings(defaults, overrides);
+    return { config: desiredDaemonConfig(current, managed), managed, managedKeys: Object.keys(managed).sort() };
+}
 
 describe("hardenedDefaults", () => {
     test("the hardened keys, and authorization-plugins only when a plugin is given", () => {
@@ -20,23 +27,23 @@ describe("hardenedDefaults", () => {
     });
 });
 
-describe("mergeDaemonConfig", () => {
+describe("desiredDaemonConfig", () => {
     test("keys already on the host survive; our defaults replace the host's values of the keys we manage", () => {
         const current: JsonObject = { debug: true, "registry-mirrors": ["https://mirror.example"], icc: true };
-        const merged = mergeDaemonConfig({ current, defaults, overrides: {} });
+        const merged = merge(current, {});
         expect(merged.config).toEqual({ ...defaults, debug: true, "registry-mirrors": ["https://mirror.example"] });
         expect(merged.managedKeys).toEqual(["icc", "live-restore", "log-driver", "log-opts", "no-new-privileges", "userland-proxy", "userns-remap"]);
         expect(current).toEqual({ debug: true, "registry-mirrors": ["https://mirror.example"], icc: true });
     });
 
     test("overrides win over defaults, and add keys of their own", () => {
-        const merged = mergeDaemonConfig({ current: {}, defaults, overrides: { icc: true, "max-concurrent-downloads": 10 } });
+        const merged = merge({}, { icc: true, "max-concurrent-downloads": 10 });
         expect(merged.config.icc).toBe(true);
         expect(merged.managed["max-concurrent-downloads"]).toBe(10);
     });
 
     test("an override of null leaves the default unmanaged: the host keeps its own value", () => {
-        const merged = mergeDaemonConfig({ current: { "live-restore": false }, defaults, overrides: { "live-restore": null, "userland-proxy": null } });
+        const merged = merge({ "live-restore": false }, { "live-restore": null, "userland-proxy": null });
         expect(merged.config["live-restore"]).toBe(false);
         expect("userland-proxy" in merged.config).toBe(false);
         expect(merged.managedKeys).not.toContain("live-restore");
@@ -49,24 +56,38 @@ describe("mergeDaemonConfig", () => {
     });
 
     test("the host's other entries of an object key stay", () => {
-        const merged = mergeDaemonConfig({ current: { "log-opts": { labels: "team", "max-size": "1g" } }, defaults, overrides: {} });
+        const merged = merge({ "log-opts": { labels: "team", "max-size": "1g" } }, {});
         expect(merged.config["log-opts"]).toEqual({ labels: "team", "max-size": "10m", "max-file": "3" });
         expect(merged.managed["log-opts"]).toEqual({ "max-size": "10m", "max-file": "3" });
     });
 
     test("a __proto__ key on the host is kept as data and changes no prototype", () => {
         const current = JSON.parse('{"__proto__": {"polluted": true}, "debug": true}') as JsonObject;
-        const merged = mergeDaemonConfig({ current, defaults, overrides: {} });
+        const merged = merge(current, {});
         expect(Object.keys(merged.config)).toContain("__proto__");
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         expect(Object.getPrototypeOf(merged.config)).toBe(Object.prototype);
     });
 });
 
+describe("desiredDaemonConfig restore and ownedDaemonSettings", () => {
+    test("keys we no longer manage get their previous value back, or go", () => {
+        const config = desiredDaemonConfig({ icc: false, debug: true, "live-restore": true }, { icc: false }, { debug: false, "live-restore": null });
+        expect(config).toEqual({ icc: false, debug: false });
+    });
+
+    test("the host's view of our keys: only our entries of objects, null for a key that is gone", () => {
+        const managed: JsonObject = { icc: false, "log-opts": { "max-size": "10m", "max-file": "3" }, "live-restore": true };
+        const current: JsonObject = { icc: true, "log-opts": { "max-size": "10m", labels: "team" }, debug: true };
+        expect(ownedDaemonSettings(current, managed)).toEqual({ icc: true, "log-opts": { "max-size": "10m" }, "live-restore": null });
+        expect(ownedDaemonSettings(desiredDaemonConfig(current, managed), managed)).toEqual(managed);
+    });
+});
+
 describe("planDaemonConfigRemoval", () => {
     test("destroy gives back the host's file: previous values restored, our new keys removed, user keys untouched", () => {
         const original: JsonObject = { debug: true, icc: true, "log-opts": { labels: "team", "max-size": "1g" } };
-        const merged = mergeDaemonConfig({ current: original, defaults, overrides: {} });
+        const merged = merge(original, {});
         const previous = Object.fromEntries(merged.managedKeys.map((k) => [k, original[k] ?? null]));
         const removal = planDaemonConfigRemoval({ current: merged.config, applied: merged.managed, previous });
         expect(removal.config).toEqual(original);
