@@ -91,7 +91,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
     public readonly pluginEnabled: pulumi.Output<boolean>;
     /** Whether Docker enforces the plugin. */
     public readonly authorizationActive: pulumi.Output<boolean>;
-    /** SHA-256 of the host's daemon.json and of the policy file set. */
+    /** SHA-256 of the host's daemon.json (canonical, without `authorization-plugins`) and of the policy file set. */
     public readonly daemonJsonSha256: pulumi.Output<string>;
     public readonly policySha256: pulumi.Output<string>;
     /** Docker restarts done by the last change of daemon.json. */

@@ -22,7 +22,10 @@ export interface DaemonConfigState {
     dockerAction?: string;
     /** The values our keys had before we first set them (null: absent), restored on destroy. */
     previous: Record<string, JsonValue>;
-    /** SHA-256 of the whole daemon.json on the host. */
+    /**
+     * SHA-256 of the host's daemon.json in canonical form, without `authorization-plugins` (the Authorization
+     * step sets that key last, so leaving it out keeps this hash stable between runs).
+     */
     sha256: string;
     dockerVersion: string;
     /** Docker's data root now (under userns-remap: `<root>/<uid>.<gid>`). */
@@ -42,6 +45,12 @@ async function probe(connection: SshTarget, fresh: boolean): Promise<Preflight> 
             "install and start Docker on the host before hardening it");
     }
     return found;
+}
+
+/** See {@link DaemonConfigState.sha256}. */
+function configSha256(config: JsonObject): string {
+    const { ["authorization-plugins"]: _enforced, ...rest } = config;
+    return sha256Hex(canonicalJson(rest));
 }
 
 function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
@@ -87,7 +96,7 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
 /** Writes `text` as daemon.json (null: remove the file) and restarts or reloads Docker as the change needs. */
 async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, text: string | null,
     previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
-    const sha256 = sha256Hex(text ?? "");
+    const sha256 = text === null ? sha256Hex("") : configSha256(desired);
     const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
     if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
@@ -134,7 +143,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
         const { facts, current } = await preflight(props.connection);
         const settings = ownedDaemonSettings(current, props.settings);
-        const state = { ...props, settings, sha256: sha256Hex(canonicalJson(current)), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
+        const state = { ...props, settings, sha256: configSha256(current), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
         return { id, props: state };
     },
     async delete(_id, props) {
