@@ -48,6 +48,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+    // After a failure mid-way, the host is given back too, so the next suites start from the fleet's state.
+    await stack?.destroy().catch(() => undefined);
     await stack?.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
     if (agentPid) process.kill(Number(agentPid));
     fs.rmSync(work, { recursive: true, force: true });

@@ -253,7 +253,8 @@ describe("HardenedDockerHost on the local fleet", () => {
         onHost("h2", `sed -i 's/"log-opts": {/"log-opts": { "compress": "true",/' /etc/docker/daemon.json`);
         run(["destroy", "--yes"]);
         expect(JSON.parse(hostFile("h2", "/etc/docker/daemon.json"))).toEqual({ "log-opts": { compress: "true" } });
-        onHost("h2", before.h2.daemonJson === "ABSENT\n" ? "rm /etc/docker/daemon.json" : "false");
+        if (before.h2.daemonJson === "ABSENT\n") onHost("h2", "rm /etc/docker/daemon.json");
+        else onHost("h2", "cat > /etc/docker/daemon.json", before.h2.daemonJson);
         for (const h of hosts) {
             expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
             expect(hostFile(h, "/etc/subuid")).toBe(before[h].subuid);
