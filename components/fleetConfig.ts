@@ -1,20 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { FleetHostArgs } from "./hardenedDockerFleet";
+import { HostInputError } from "./plan/errors";
+import { FleetHostConfig, validateFleetHosts } from "./plan/fleetHosts";
+import type { SshConnectionArgs } from "./ssh/target";
 
-/** One host of a fleet as stack config describes it. */
-export interface FleetHostConfig {
-    /** Name of the host in the stack (resource names, messages). */
-    name: string;
-    /** Address and SSH port. Default port: 22. */
-    host: string;
-    port?: number;
-    /** Login user. Default: root. */
-    user?: string;
-    /** The pinned host key (`ssh-ed25519 AAAA...`). */
-    hostKey: string;
-    /** Path of the private key file on the controller. */
-    privateKeyPath: string;
-}
+export type { FleetHostConfig } from "./plan/fleetHosts";
 
 /** The fleet inventory written by `npm run fleet:up`. */
 interface Inventory {
@@ -22,26 +14,60 @@ interface Inventory {
     hosts: { name: string; address: string; port: number; hostKey: string }[];
 }
 
+/** Where a stack's fleet comes from: its config values (see the README's stack config table). */
+export interface FleetConfigSources {
+    /** `hosts`: hosts listed in config. */
+    hosts?: unknown[];
+    /** `inventory`: a file written by `npm run fleet:up` (relative to the project). */
+    inventory?: string;
+    /** `hostDefaults`: connection keys every host gets unless it sets its own. */
+    hostDefaults?: Record<string, unknown>;
+    /** `user` (all hosts) and `users` (per host name): the login user. Kept for older stacks. */
+    user?: string;
+    users?: Record<string, string>;
+    projectDir: string;
+}
+
 /**
- * The fleet of a stack: hosts listed in config (`hosts`), or read from an inventory file (`inventory`, relative
- * to the project), with `user` choosing the login user for all of them (per-host `users` override).
+ * The fleet of a stack, checked: hosts listed in config and hosts of an inventory file, each with the fleet-wide
+ * defaults under its own keys.
+ *
+ * @throws HostInputError naming the host and the config key at fault.
  */
-export function fleetFromConfig(opts: { hosts?: FleetHostConfig[]; inventory?: string; user?: string; users?: Record<string, string>; projectDir: string }): FleetHostConfig[] {
-    // Values set with `pulumi config set --path` may arrive as strings.
-    const hosts = (opts.hosts ?? []).map((h) => ({ ...h, port: h.port === undefined ? undefined : Number(h.port) }));
-    if (opts.inventory) {
-        const file = path.resolve(opts.projectDir, opts.inventory);
-        if (!fs.existsSync(file)) throw new Error(`config inventory: ${file} does not exist. Fix: run npm run fleet:up, or list hosts in config`);
+export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] {
+    const defaults = { ...(sources.user ? { user: sources.user } : {}), ...sources.hostDefaults };
+    const entries: Record<string, unknown>[] = (sources.hosts ?? []).map((h) => ({ ...defaults, ...(h as Record<string, unknown>) }));
+    if (sources.inventory) {
+        const file = path.resolve(sources.projectDir, sources.inventory);
+        if (!fs.existsSync(file)) {
+            throw new HostInputError("fleet", "inventory", `${file} does not exist`, "run npm run fleet:up, or list hosts in config");
+        }
         const inv = JSON.parse(fs.readFileSync(file, "utf8")) as Inventory;
         for (const h of inv.hosts) {
-            hosts.push({ name: h.name, host: h.address, port: h.port, hostKey: h.hostKey, privateKeyPath: inv.keyPath, user: opts.users?.[h.name] ?? opts.user });
+            entries.push({ privateKeyPath: inv.keyPath, ...defaults, name: h.name, host: h.address, port: h.port, hostKey: h.hostKey });
         }
     }
-    if (hosts.length === 0) throw new Error("config: no hosts. Fix: set `hosts` or `inventory` in the stack config");
-    const names = new Set<string>();
-    for (const h of hosts) {
-        if (names.has(h.name)) throw new Error(`config hosts: the name ${h.name} appears twice. Fix: give each host its own name`);
-        names.add(h.name);
+    for (const e of entries) {
+        const user = sources.users?.[e.name as string];
+        if (user) e.user = user;
     }
-    return hosts;
+    return validateFleetHosts(entries);
+}
+
+function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: string): SshConnectionArgs {
+    return {
+        host: h.host, port: h.port, user: h.user, hostKey: h.hostKey, insecureSkipHostKeyCheck: h.insecureSkipHostKeyCheck,
+        sudo: h.sudo, agent: h.agent, label,
+        privateKey: h.privateKeyPath ? pulumi.secret(fs.readFileSync(h.privateKeyPath, "utf8")) : undefined,
+    };
+}
+
+/** The fleet component's host list for checked config hosts. */
+export function fleetHostArgs(hosts: FleetHostConfig[]): FleetHostArgs[] {
+    return hosts.map((h) => ({
+        name: h.name,
+        connection: { ...connectionOf(h, h.name), jumpHost: h.jumpHost ? connectionOf(h.jumpHost) : undefined },
+        fleetIdRange: h.fleetIdRange !== false && h.idStart === undefined,
+        overrides: h.idStart !== undefined ? { userns: { start: h.idStart } } : undefined,
+    }));
 }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { JsonObject, JsonValue, hardenedDefaults, managedDaemonSettings } from "./plan/daemonConfig";
+import { checked } from "./errors";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
 import { RemoteFiles } from "./providers/remoteFiles";
@@ -32,6 +33,11 @@ export interface HardenedDockerHostArgs {
         count?: pulumi.Input<number>;
         /** A fixed first ID; an overlap with another owner's range is an error. Default: first free range. */
         start?: pulumi.Input<number>;
+        /**
+         * The first ID to use when the host has no valid range yet (a fleet's shared range, set by
+         * HardenedDockerFleet); a valid range already there is kept. Default: first free range.
+         */
+        preferredStart?: pulumi.Input<number>;
     };
     /** The authorization plugin. */
     plugin?: {
@@ -61,6 +67,13 @@ export interface HardenedDockerHostArgs {
     restartCommand?: pulumi.Input<string>;
     /** Allow enabling userns-remap on a host with containers or images (they are hidden by it). Default: false. */
     allowDataRootMove?: pulumi.Input<boolean>;
+    /**
+     * Resources every step on this host waits for; a fleet passes the gate of the previous rollout batch, so
+     * a host of a later batch is not touched before the earlier batches succeeded. Default: none.
+     */
+    waitFor?: pulumi.Input<pulumi.Resource>[];
+    /** The policy files, already merged and checked (a fleet does it once for all its hosts). Default: from `policy`. */
+    policyFiles?: Record<string, string>;
 }
 
 /** Folders that are never a policy folder: the policy folder is ours alone (other files in it are removed). */
@@ -72,6 +85,17 @@ function dedicatedDirectory(dir: string): string {
         throw new Error(`policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own (every other file in it is removed). Fix: use e.g. /etc/docker/policies`);
     }
     return normal;
+}
+
+/** The policy files a host gets: the policy folder with `policy.data` merged into data.json, checked by opa. */
+export function compilePolicy(policy: HardenedDockerHostArgs["policy"]): Record<string, string> {
+    const files = loadPolicyFiles(policy?.directory ?? DEFAULT_POLICY_DIR);
+    if (policy?.data) {
+        const base = files["data.json"] ? JSON.parse(files["data.json"]) : {};
+        files["data.json"] = JSON.stringify(mergePolicyData(base, policy.data), null, 2) + "\n";
+    }
+    assertPolicyCompiles(files, policy?.opaPath);
+    return files;
 }
 
 /**
@@ -108,19 +132,15 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
-        const hostPolicyDir = dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies");
+        const hostPolicyDir = checked(this, () => dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies"));
 
-        // The policy is checked here, before any host is touched.
-        const files = loadPolicyFiles(args.policy?.directory ?? DEFAULT_POLICY_DIR);
-        if (args.policy?.data) {
-            const base = files["data.json"] ? JSON.parse(files["data.json"]) : {};
-            files["data.json"] = JSON.stringify(mergePolicyData(base, args.policy.data), null, 2) + "\n";
-        }
-        assertPolicyCompiles(files, args.policy?.opaPath);
+        // The policy is checked here, before any host is touched (a fleet checks it once and passes the files).
+        const files = args.policyFiles ?? checked(this, () => compilePolicy(args.policy));
 
         const ids = new SubordinateIds(`${name}-subids`, {
             connection, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
-        }, child);
+            preferredStart: args.userns?.preferredStart,
+        }, { ...child, dependsOn: args.waitFor });
 
         const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) =>
             managedDaemonSettings(hardenedDefaults({ remapUser: user }), overrides as JsonObject));

@@ -10,6 +10,7 @@
 #   fleet.sh down        take everything down; nothing is left outside .fleet/
 #   fleet.sh status      one line per host
 #   fleet.sh exec HOST CMD...   run a command inside a host (as root)
+#   fleet.sh sshd HOST stop|start   refuse or accept the controller's SSH connections to a host (fault injection)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FLEET=${HDH_FLEET_DIR:-$ROOT/.fleet}
@@ -191,6 +192,29 @@ EOF
   esac
 }
 
+# sshd per connection, inside the host, on 127.0.0.1:(SSH_PORT_BASE + I - 1).
+start_ssh() {
+  local h=$1 i=$2
+  socat "TCP-LISTEN:$((SSH_PORT_BASE + i - 1)),bind=127.0.0.1,reuseaddr,fork" \
+    "EXEC:nsenter --mount=$(mntns_of "$h") --net=/run/netns/$(netns_of "$h") -- /usr/sbin/sshd -i -f /etc/ssh/sshd_config" \
+    >/dev/null 2>&1 &
+  echo $! > "$FLEET/pids/ssh-$h.pid"
+}
+
+# Takes a host off the network for the controller (connections refused) or puts it back: fault injection.
+ssh_ctl() {
+  local h=$1 action=$2 i=${1#h} port
+  port=$((SSH_PORT_BASE + i - 1))
+  case "$action" in
+    stop) [ -f "$FLEET/pids/ssh-$h.pid" ] && kill_pids "$(cat "$FLEET/pids/ssh-$h.pid")"; rm -f "$FLEET/pids/ssh-$h.pid"
+          fuser -k -n tcp "$port" >/dev/null 2>&1 || true ;;
+    start) start_ssh "$h" "$i"
+           for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
+           fail "sshd of $h did not come back on port $port" ;;
+    *) fail "usage: fleet.sh sshd HOST stop|start" ;;
+  esac
+}
+
 up_host() {
   local h=$1 i=$2 d="$FLEET/hosts/$1" ns; ns=$(netns_of "$h")
   mkdir -p "$d"/{etc.upper,etc.work,var.upper,var.work,docker,run,home,root,tmp}
@@ -203,12 +227,8 @@ up_host() {
   seed_host "$h" "$i"
   host_key "$h"
   in_host "$h" /etc/init.d/docker start >/dev/null
-  # sshd per connection, inside the host; the registry through the shared unix socket.
-  local port=$((SSH_PORT_BASE + i - 1))
-  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
-    "EXEC:nsenter --mount=$(mntns_of "$h") --net=/run/netns/$ns -- /usr/sbin/sshd -i -f /etc/ssh/sshd_config" \
-    >/dev/null 2>&1 &
-  echo $! > "$FLEET/pids/ssh-$h.pid"
+  start_ssh "$h" "$i"
+  # The registry through the shared unix socket.
   nsenter --net="/run/netns/$ns" -- socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,reuseaddr,fork" \
     "UNIX-CONNECT:$FLEET/registry.sock" >/dev/null 2>&1 &
   echo $! > "$FLEET/pids/registry-$h.pid"
@@ -306,5 +326,6 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   exec) shift; h=$1; shift; in_host "$h" "$@" ;;
-  *) fail "usage: fleet.sh up [N] | down | status | exec HOST CMD..." ;;
+  sshd) ssh_ctl "$2" "$3" ;;
+  *) fail "usage: fleet.sh up [N] | down | status | exec HOST CMD... | sshd HOST stop|start" ;;
 esac

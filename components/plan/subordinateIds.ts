@@ -77,6 +77,11 @@ export interface SubordinateRangeRequest {
     count: number;
     /** A fixed first ID; none = keep the owner's start if it still fits, else first fit. */
     start?: number;
+    /**
+     * The fleet-wide first ID, used when the owner has no valid entry (a valid entry elsewhere is kept: moving
+     * it would move Docker's data root). An overlap with another owner is an error naming that owner.
+     */
+    preferredStart?: number;
     /** Lowest ID a new range may use (SUB_UID_MIN or SUB_GID_MIN). */
     min: number;
     /** Highest ID a new range may use (SUB_UID_MAX or SUB_GID_MAX). */
@@ -242,6 +247,13 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
                 "choose a start outside every other owner's range, or leave userns.start unset for the first free range");
         }
         start = request.start;
+    } else if (request.preferredStart !== undefined) {
+        const clashes = others.filter((other) => overlaps(other, { start: request.preferredStart as number, count }));
+        if (clashes.length > 0) {
+            throw new HostInputError(host, "userns (fleet ID range)", `${file}: the fleet's range ${intervalText({ start: request.preferredStart, count })} overlaps ${describeOwners(clashes)}`,
+                "free that range on this host, or give this host a range of its own (fleetIdRange: false, or idStart)");
+        }
+        start = request.preferredStart;
     } else if (mine.length > 0 && fits({ start: mine[0].range.start, count })) {
         start = mine[0].range.start;
     } else {
@@ -287,4 +299,39 @@ export function releaseSubordinateRange(content: string, owner: string, range: {
         return !(line.kind === "range" && line.range.owner === owner && line.range.start === range.start && line.range.count === range.count);
     });
     return kept.length === lines.length ? content : joinFile(kept, terminated);
+}
+
+/** One host's ID files, for {@link commonSubordinateStart}. */
+export interface HostIdFiles {
+    subuid: string;
+    subgid: string;
+    loginDefs: string;
+}
+
+/**
+ * The fleet-wide range: the lowest start whose `count` IDs are free in /etc/subuid and /etc/subgid of every
+ * host (the owner's own lines do not count as taken), within every host's SUB_UID/SUB_GID bounds. `previous`
+ * (the start chosen before) is kept while it is still free everywhere, so adding a host never moves the range.
+ *
+ * @throws HostInputError when no range is free on all hosts.
+ */
+export function commonSubordinateStart(fleet: string, hosts: HostIdFiles[], owner: string, count: number, previous?: number): number {
+    const taken: SubordinateRange[] = [];
+    let min = hosts.length === 0 ? DEFAULT_SUBORDINATE_BOUNDS.subUidMin : 0;
+    let max = HIGHEST_SUBORDINATE_ID;
+    for (const h of hosts) {
+        for (const content of [h.subuid, h.subgid]) taken.push(...parseSubordinateIds(content).filter((r) => r.owner !== owner));
+        const b = parseLoginDefs(h.loginDefs);
+        min = Math.max(min, b.subUidMin, b.subGidMin);
+        max = Math.min(max, b.subUidMax, b.subGidMax);
+    }
+    if (previous !== undefined && previous >= min && previous + count - 1 <= max && !taken.some((t) => overlaps(t, { start: previous, count }))) {
+        return previous;
+    }
+    const found = firstFit(taken, count, min, max);
+    if (found === undefined) {
+        throw new HostInputError(fleet, "userns.count", `no range of ${count} IDs is free on every host between ${min} and ${max}`,
+            "free a range on the hosts, lower userns.count, or give some hosts a range of their own (fleetIdRange: false)");
+    }
+    return found;
 }

@@ -28,7 +28,7 @@ function hostResource<S, I extends keyof S>(type: string, implFile: string, comp
 }
 
 /** The remap user's subordinate ID range in /etc/subuid and /etc/subgid. */
-export const SubordinateIds = hostResource<SubordinateIdsState, "connection" | "owner" | "count" | "requestedStart">(
+export const SubordinateIds = hostResource<SubordinateIdsState, "connection" | "owner" | "count" | "requestedStart" | "preferredStart">(
     "SubordinateIds", "subordinateIdsProvider", ["start", "gidStart", "addedByUs", "userCreatedByUs"]);
 
 /** The daemon.json keys we own (all but `authorization-plugins`), applied with a restart or reload. */

@@ -7,21 +7,31 @@ import * as pulumi from "@pulumi/pulumi";
  * value is fragile and bloats the state, so the serialized functions only hold the implementation module's
  * path: the absolute one of the program that wrote the state, and, when the project has moved since (a fresh
  * clone running `pulumi destroy`), the same path relative to the provider's working directory (the project).
+ *
+ * An unreachable host never stops the run: its checks and reads keep what the state knows (the step shows no
+ * change, and one warning names the host and the cause), and the fleet's rollout gate reports it as not
+ * converged. Creating a step on such a host still fails, since there is nothing to keep.
  */
 export function lazyProvider(implAbsolutePath: string, implProjectPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
-    const load = (): pulumi.dynamic.ResourceProvider => {
+    const loadModule = (file: string) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const nodePath = require("path");
-        let resolved: string;
+        const absolute = nodePath.join(nodePath.dirname(implAbsolutePath), file);
         try {
-            resolved = require.resolve(implAbsolutePath);
+            return require(require.resolve(absolute));
         } catch {
-            resolved = require.resolve(nodePath.resolve(process.cwd(), implProjectPath));
+            return require(require.resolve(nodePath.resolve(process.cwd(), nodePath.dirname(implProjectPath), file)));
         }
-        return require(resolved).provider;
     };
+    const load = (): pulumi.dynamic.ResourceProvider => loadModule(require("path").basename(implAbsolutePath)).provider;
+    const unreachable = (props: { connection?: unknown }, e: unknown): string | undefined =>
+        props.connection ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;
     // Outputs travel as protobuf Structs, which have no `undefined`: drop such fields (JSON does exactly that).
     const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+    const withoutMark = (inputs: Record<string, unknown>) => {
+        const { unreachable: _mark, ...rest } = inputs;
+        return rest;
+    };
     return {
         // Bad input found by a check becomes a check failure: the CLI shows the message (host, field, fix) plainly.
         check: async (olds, news) => {
@@ -29,23 +39,38 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
             try {
                 return plain(p.check ? await p.check(olds, news) : { inputs: news });
             } catch (e) {
+                const cause = unreachable(news, e);
+                if (cause) return plain({ inputs: { ...news, unreachable: cause } });
                 const err = e as Error & { field?: string };
                 if (!err.field) throw e;
                 // No property name: the engine would print that input's value, and the connection holds the key.
                 return { inputs: news, failures: [{ property: "", reason: err.message }] };
             }
         },
-        diff: (id, olds, news) => { const p = load(); return p.diff ? p.diff(id, olds, news) : Promise.resolve({}); },
-        create: async (inputs) => plain(await load().create(inputs)),
+        diff: (id, olds, news) => {
+            if (news.unreachable) return Promise.resolve({ changes: false });
+            const p = load();
+            return p.diff ? p.diff(id, olds, news) : Promise.resolve({});
+        },
+        create: async (inputs) => plain(await load().create(withoutMark(inputs))),
         // What `read` finds on the host becomes the inputs too (computed fields aside), so after a refresh the
         // next preview shows the repair key by key.
         read: async (id, props) => {
             const p = load();
-            const found = p.read ? await p.read(id, props) : { id, props };
+            let found: pulumi.dynamic.ReadResult;
+            try {
+                found = p.read ? await p.read(id, props) : { id, props };
+            } catch (e) {
+                if (!props || !unreachable(props, e)) throw e;
+                found = { id, props };
+            }
             const inputs = found.props ? Object.fromEntries(Object.entries(found.props).filter(([k]) => !computedKeys.includes(k))) : undefined;
             return plain({ ...found, inputs });
         },
-        update: async (id, olds, news) => { const p = load(); return plain(p.update ? await p.update(id, olds, news) : { outs: news }); },
+        update: async (id, olds, news) => {
+            const p = load();
+            return plain(p.update ? await p.update(id, olds, withoutMark(news)) : { outs: withoutMark(news) });
+        },
         delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
     };
 }

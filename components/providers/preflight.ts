@@ -1,7 +1,8 @@
 import { HostInputError } from "../plan/errors";
 import { JsonObject, JsonValue } from "../plan/daemonConfig";
 import { HostFacts, parseProbe, probeScript } from "../host/probe";
-import { runScript } from "../ssh/session";
+import { SshError, runScript } from "../ssh/session";
+import { warnOnce } from "./engineLog";
 import { SshTarget, targetKey, targetLabel } from "../ssh/target";
 
 /** The host's daemon.json as an object ({} when there is none); refuses a file that is not a JSON object. */
@@ -52,4 +53,26 @@ export async function change(connection: SshTarget, script: string, what: string
     } finally {
         cache.delete(targetKey(connection));
     }
+}
+
+// Hosts that could not be reached (or used) in this run, by label: a rollout gate counts them apart from
+// failed hosts, and every step of such a host is skipped instead of stopping the whole run.
+const unreachable = new Map<string, string>();
+
+/** Why the host was unreachable in this run, if it was. */
+export function unreachableCause(label: string): string | undefined {
+    return unreachable.get(label);
+}
+
+/**
+ * Whether an error means the host cannot be reached or used at all (refused, timeout, wrong host key,
+ * authentication or sudo refused), as opposed to a failure of a step on a reachable host. Such a host is
+ * recorded and a warning naming it and the cause is shown once.
+ */
+export function noteUnreachable(connection: SshTarget, err: unknown): string | undefined {
+    if (!(err instanceof SshError) && (err as Error | undefined)?.name !== "SshError") return undefined;
+    const cause = (err as Error).message;
+    unreachable.set(targetLabel(connection), cause);
+    void warnOnce(`${cause} (this host is skipped; the others go on)`);
+    return cause;
 }

@@ -14,6 +14,8 @@ export interface SubordinateIdsState {
     count: number;
     /** Requested fixed start; none = first fit. */
     requestedStart?: number;
+    /** The fleet-wide start, used when the owner has no valid entry here (see planSubordinateRange). */
+    preferredStart?: number;
     /** The range planned at preview (`owner:start:count`), shown by `pulumi preview --diff`. */
     range?: string;
     /** The range in /etc/subuid and /etc/subgid (0 when missing on the host). */
@@ -65,6 +67,9 @@ function writeScript(before: IdFiles, after: { subuid: string; subgid: string },
     return lines.filter(Boolean).join("\n");
 }
 
+/** A number input, or undefined while it is not known yet (at preview, before the fleet range is planned). */
+const known = (n: unknown): number | undefined => (typeof n === "number" ? n : undefined);
+
 function findEntry(content: string, owner: string): { start: number; count: number } | undefined {
     return parseSubordinateIds(content).find((e) => e.owner === owner);
 }
@@ -75,7 +80,7 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const bounds = parseLoginDefs(files.loginDefs);
     // A repair puts a removed entry back where it was (the data root <uid>.<gid> depends on it), if still free.
     const plan = (file: "/etc/subuid" | "/etc/subgid", content: string, min: number, max: number, previous?: number) => {
-        const request = { host, file, content, owner: news.owner, count: news.count, min, max };
+        const request = { host, file, content, owner: news.owner, count: news.count, min, max, preferredStart: known(news.preferredStart) };
         if (news.requestedStart !== undefined || !previous) return planSubordinateRange({ ...request, start: news.requestedStart });
         try {
             return planSubordinateRange({ ...request, start: previous });
@@ -116,7 +121,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         const files = await readIdFiles(news.connection, news.owner);
         const bounds = parseLoginDefs(files.loginDefs);
         const plan = planSubordinateRange({ host, file: "/etc/subuid", content: files.subuid, owner: news.owner, count: news.count,
-            start: news.requestedStart, min: bounds.subUidMin, max: bounds.subUidMax });
+            start: news.requestedStart, preferredStart: known(news.preferredStart), min: bounds.subUidMin, max: bounds.subUidMax });
         return { inputs: { ...news, range: `${news.owner}:${plan.range.start}:${plan.range.count}` } };
     },
     async diff(_id, olds, news) {

@@ -292,3 +292,19 @@ describe("parseLoginDefs", () => {
         expect(parseLoginDefs(defs)).toEqual({ subUidMin: 200000, subUidMax: 900000, subUidCount: 70000, subGidMin: 310000, subGidMax: 600100000, subGidCount: 80000 });
     });
 });
+
+describe("planSubordinateRange: the fleet's preferred start", () => {
+    test("a host without a range gets the fleet's start, not its own first fit", () => {
+        expect(plan("", { preferredStart: 296608 }).range.start).toBe(296608);
+    });
+
+    test("a valid range already there is kept (moving it would move Docker's data root)", () => {
+        expect(plan("dockremap:231072:65536\n", { preferredStart: 296608 })).toMatchObject({ action: "keep", range: { start: 231072 } });
+    });
+
+    test("the fleet's range overlapping another owner here is an error naming that owner", () => {
+        const err = thrown(() => plan("alice:296608:65536\n", { preferredStart: 296608 }));
+        expect(err.field).toBe("userns (fleet ID range)");
+        expect(err.message).toMatch(/overlaps alice's range \[296608, 362144\).*Fix: .*fleetIdRange: false/);
+    });
+});

@@ -1,0 +1,61 @@
+/**
+ * Warnings from inside the dynamic-provider process. `pulumi.log` only reaches the engine from the program's
+ * process; a provider process is started with the engine's address as its first argument, so we send the
+ * engine's own `Log` call there. The CLI then prints one plain `warning:` line (no stack trace).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+type EngineClient = { log(req: unknown, cb: (err: Error | null) => void): void };
+let client: EngineClient | null | undefined;
+
+function engine(): EngineClient | null {
+    if (client !== undefined) return client;
+    client = null;
+    const address = process.argv[2];
+    if (!/dynamic-provider/.test(process.argv[1] ?? "") || !address) return client;
+    try {
+        // Resolved through @pulumi/pulumi, so the generated stubs and gRPC are the SDK's own.
+        const sdk = require.resolve("@pulumi/pulumi");
+        const load = (id: string) => require(require.resolve(id, { paths: [sdk] }));
+        const grpc = load("@grpc/grpc-js");
+        const rpc = load("@pulumi/pulumi/proto/engine_grpc_pb");
+        client = new rpc.EngineClient(address, grpc.credentials.createInsecure()) as EngineClient;
+    } catch {
+        client = null;
+    }
+    return client;
+}
+
+const said = new Set<string>();
+
+/**
+ * Whether this message was already shown in this run. A run's refresh and update phases use separate provider
+ * processes of the same CLI process (our parent), so messages are also remembered in a file named after it.
+ */
+function alreadySaid(message: string): boolean {
+    if (said.has(message)) return true;
+    said.add(message);
+    const file = path.join(os.tmpdir(), `hdh-warned-${process.ppid}`);
+    try {
+        if (fs.existsSync(file) && fs.readFileSync(file, "utf8").split("\n").includes(message)) return true;
+        fs.appendFileSync(file, `${message}\n`, { mode: 0o600 });
+    } catch {
+        // best effort: at worst a warning shows twice
+    }
+    return false;
+}
+
+/** Logs a warning once per run (a message repeated by several steps of a host is shown once). */
+export function warnOnce(message: string): Promise<void> {
+    if (alreadySaid(message)) return Promise.resolve();
+    const e = engine();
+    if (!e) return pulumi.log.warn(message);
+    const proto = require(require.resolve("@pulumi/pulumi/proto/engine_pb", { paths: [require.resolve("@pulumi/pulumi")] }));
+    const req = new proto.LogRequest();
+    req.setSeverity(proto.LogSeverity.WARNING);
+    req.setMessage(message);
+    return new Promise((resolve) => e.log(req, () => resolve()));
+}

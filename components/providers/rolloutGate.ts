@@ -1,0 +1,38 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostOutcome } from "../plan/rollout";
+import { lazyProvider } from "./lazyProvider";
+
+/** Inputs of {@link RolloutGate}. */
+export interface RolloutGateArgs {
+    /** All batches of the fleet, host names in order. */
+    batches: string[][];
+    /** The batch this gate closes (0-based). */
+    batch: number;
+    /** Each host's outcome so far (hosts of batches up to this one). */
+    outcomes: pulumi.Input<Record<string, HostOutcome>>;
+    /** Failures allowed before later batches are halted. */
+    maxFailures: number;
+}
+
+/**
+ * The point between two rollout batches. It waits for its batch to finish, then lets the next batch start
+ * only while the failure budget holds; otherwise it fails, naming the hosts done, failed and not started, and
+ * the engine skips everything that depends on it (the later batches stay untouched). The gate after the last
+ * batch also fails when any host was not converged, so the run exits non-zero naming them.
+ */
+export class RolloutGate extends pulumi.dynamic.Resource {
+    /** The gate's verdict, one line. */
+    declare readonly message: pulumi.Output<string>;
+
+    constructor(name: string, args: RolloutGateArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            lazyProvider(path.join(__dirname, "rolloutGateProvider"), "components/providers/rolloutGateProvider", ["message"]),
+            name,
+            { message: undefined, ...args },
+            opts,
+            "hardened-docker-host",
+            "RolloutGate",
+        );
+    }
+}
