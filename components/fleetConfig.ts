@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FleetHostArgs } from "./hardenedDockerFleet";
 import { HostInputError } from "./plan/errors";
 import { FleetHostConfig, validateFleetHosts } from "./plan/fleetHosts";
-import type { SshConnectionArgs } from "./ssh/target";
+import type { ConnectionArgs } from "./ssh/target";
 
 export type { FleetHostConfig } from "./plan/fleetHosts";
 
@@ -54,10 +54,10 @@ export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] 
     return validateFleetHosts(entries);
 }
 
-function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: string): SshConnectionArgs {
+function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: string): ConnectionArgs {
     return {
         host: h.host, port: h.port, user: h.user, hostKey: h.hostKey, insecureSkipHostKeyCheck: h.insecureSkipHostKeyCheck,
-        sudo: h.sudo, agent: h.agent, label,
+        sudo: h.sudo, agentSocketPath: h.agent, label,
         privateKey: h.privateKeyPath ? pulumi.secret(fs.readFileSync(h.privateKeyPath, "utf8")) : undefined,
     };
 }
@@ -66,7 +66,7 @@ function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: str
 export function fleetHostArgs(hosts: FleetHostConfig[]): FleetHostArgs[] {
     return hosts.map((h) => ({
         name: h.name,
-        connection: { ...connectionOf(h, h.name), jumpHost: h.jumpHost ? connectionOf(h.jumpHost) : undefined },
+        connection: { ...connectionOf(h, h.name), proxy: h.jumpHost ? connectionOf(h.jumpHost) : undefined },
         fleetIdRange: h.fleetIdRange !== false && h.idStart === undefined,
         overrides: h.idStart !== undefined ? { userns: { start: h.idStart } } : undefined,
     }));

@@ -5,17 +5,17 @@ import { HostInputError } from "./plan/errors";
 import { HostOutcome, RolloutOptions, planBatches } from "./plan/rollout";
 import { FleetIdRange } from "./providers/fleetIdRange";
 import { RolloutGate } from "./providers/rolloutGate";
-import { SshConnectionArgs } from "./ssh/target";
+import { ConnectionArgs } from "./ssh/target";
 
 /** The arguments a host may set for itself, over the fleet's shared ones. */
-export type HostOverrides = Partial<Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles">>;
+export type HostOverrides = Partial<Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles" | "onUnreachable">>;
 
 /** One host of a {@link HardenedDockerFleet}. */
 export interface FleetHostArgs {
     /** The host's name in the stack: resource names, messages, reports. Unique in the fleet. */
     name: string;
     /** How to reach it (see HardenedDockerHostArgs.connection), over the fleet's `connectionDefaults`. */
-    connection: pulumi.Input<SshConnectionArgs>;
+    connection: pulumi.Input<ConnectionArgs>;
     /** Per-host arguments over the shared ones (`daemonConfig` is merged key by key). Default: none. */
     overrides?: HostOverrides;
     /**
@@ -26,11 +26,11 @@ export interface FleetHostArgs {
 }
 
 /** Arguments of {@link HardenedDockerFleet}: the shared HardenedDockerHost arguments plus the hosts. */
-export interface HardenedDockerFleetArgs extends Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles"> {
+export interface HardenedDockerFleetArgs extends Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles" | "onUnreachable"> {
     /** The hosts, in rollout order (the first one is the canary host of the default rollout). */
     hosts: FleetHostArgs[];
     /** Connection fields every host shares (user, privateKey, agent, jumpHost, sudo, ...). Default: none. */
-    connectionDefaults?: SshConnectionArgs;
+    connectionDefaults?: ConnectionArgs;
     /**
      * How changes roll: batches (default the first host alone, then 25% of the fleet at a time) and the failure
      * budget (default 0). Reads and runs that change nothing are not held back by it.
@@ -90,7 +90,7 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         this.batches = checked(this, () => planBatches(name, names, rollout));
         const maxFailures = rollout?.maxFailures ?? 0;
         const connections = Object.fromEntries(list.map((h) => [h.name, pulumi.output(h.connection).apply((c) =>
-            ({ ...connectionDefaults, ...c, label: c.label ?? h.name }) as SshConnectionArgs)]));
+            ({ ...connectionDefaults, ...c, label: c.label ?? h.name }) as ConnectionArgs)]));
 
         // The policy is compiled once for the fleet (hosts with a policy of their own compile theirs).
         const policyFiles = checked(this, () => compilePolicy(shared.policy));
@@ -121,6 +121,7 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
                     },
                     policyFiles: o.policy ? undefined : policyFiles,
                     waitFor: gate ? [gate] : undefined,
+                    onUnreachable: "skip",
                 }, { ...child, aliases: [{ parent: pulumi.rootStackResource }] }); // stacks from before the fleet component
                 this.hosts[hostName] = host;
                 outcomes[hostName] = settled(host.authorizationActive).then((ok) => (ok ? "done" : pulumi.runtime.isDryRun() ? "pending" : "failed"));

@@ -6,7 +6,7 @@ import { checked } from "./errors";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
 import { RemoteFiles } from "./providers/remoteFiles";
-import { SshConnectionArgs } from "./ssh/target";
+import { ConnectionArgs } from "./ssh/target";
 
 /** The plugin version this library ships (plugin/VERSION). */
 export const PLUGIN_VERSION = fs.readFileSync(path.resolve(__dirname, "../plugin/VERSION"), "utf8").trim();
@@ -14,11 +14,15 @@ export const PLUGIN_VERSION = fs.readFileSync(path.resolve(__dirname, "../plugin
 /** Arguments of {@link HardenedDockerHost}. */
 export interface HardenedDockerHostArgs {
     /**
-     * How to reach the host over SSH: host, port (default 22), user (default root), privateKey (make it a
-     * secret) or agent, the pinned hostKey (required unless insecureSkipHostKeyCheck), sudo (default: when
-     * the user is not root), jumpHost, timeouts. `label` (default: the resource name) names the host in errors.
+     * How to reach the host over SSH, in `@pulumi/command`'s `remote.ConnectionArgs` shape (the same object can
+     * be given to a `remote.Command`): host, port (default 22), user (default root), privateKey (make it a
+     * secret), password, privateKeyPassword, agentSocketPath, hostKey (required here unless
+     * insecureSkipHostKeyCheck), proxy (a jump host), dialErrorLimit (default 3), perDialTimeout (default 15 s);
+     * plus ours: sudo (default: when the user is not root), commandTimeoutMs, insecureSkipHostKeyCheck, label
+     * (default: the resource name; names the host in errors). Older names stay as aliases: agent
+     * (agentSocketPath), jumpHost (proxy), privateKeyPassphrase (privateKeyPassword), connectTimeoutMs.
      */
-    connection: pulumi.Input<SshConnectionArgs>;
+    connection: pulumi.Input<ConnectionArgs>;
     /**
      * Extra daemon.json keys, and overrides of the hardened defaults (userns-remap, no-new-privileges, icc=false,
      * live-restore, userland-proxy=false, log limits); `null` leaves a default key unmanaged. Keys already on the
@@ -72,6 +76,12 @@ export interface HardenedDockerHostArgs {
      * a host of a later batch is not touched before the earlier batches succeeded. Default: none.
      */
     waitFor?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * When the host cannot be reached (refused, timeout, wrong host key, login or sudo refused): `fail` the run,
+     * or `skip` the host with one warning, keeping the state as it was (a fleet does this, and its last rollout
+     * gate then fails naming the host, so it is never reported converged). Default: `fail`.
+     */
+    onUnreachable?: "fail" | "skip";
     /** The policy files, already merged and checked (a fleet does it once for all its hosts). Default: from `policy`. */
     policyFiles?: Record<string, string>;
 }
@@ -126,9 +136,12 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         const child = { parent: this };
         // The whole connection is a secret, whether or not the caller wrapped the key.
         const connection = pulumi.secret(pulumi.output(args.connection).apply((c) => {
-            if (c.insecureSkipHostKeyCheck) pulumi.log.warn(`host ${c.label ?? name}: connection.insecureSkipHostKeyCheck is set: the host's identity is not verified`, this);
+            for (let hop: typeof c | undefined = c, field = "connection"; hop; field += ".proxy", hop = (hop.proxy ?? hop.jumpHost) as typeof c | undefined) {
+                if (hop.insecureSkipHostKeyCheck) pulumi.log.warn(`host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified`, this);
+            }
             return { ...c, label: c.label ?? name };
         }));
+        const onUnreachable = args.onUnreachable ?? "fail";
         const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
@@ -138,31 +151,31 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         const files = args.policyFiles ?? checked(this, () => compilePolicy(args.policy));
 
         const ids = new SubordinateIds(`${name}-subids`, {
-            connection, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
+            connection, onUnreachable, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
             preferredStart: args.userns?.preferredStart,
         }, { ...child, dependsOn: args.waitFor });
 
         const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) =>
             managedDaemonSettings(hardenedDefaults({ remapUser: user }), overrides as JsonObject));
         const daemon = new DaemonConfig(`${name}-daemon`, {
-            connection, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
+            connection, onUnreachable, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
         }, { ...child, dependsOn: [ids] });
 
         const policy = new RemoteFiles(`${name}-policy`, {
-            connection, directory: hostPolicyDir, files, exclusivePattern: "*",
+            connection, onUnreachable, directory: hostPolicyDir, files, exclusivePattern: "*",
         }, { ...child, dependsOn: [daemon] });
 
         // After remapping: a plugin installed under the old data root would be invisible afterwards.
         const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
         const plugin = new DockerPlugin(`${name}-plugin`, {
-            connection, reference, alias, restartCommand: args.restartCommand,
+            connection, onUnreachable, reference, alias, restartCommand: args.restartCommand,
             dataRootKey: settings.apply((s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`),
             settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
         }, { ...child, dependsOn: [policy] });
 
         // Last: authorization on, proven by the canary, rolled back if it fails.
         const authz = new Authorization(`${name}-authz`, {
-            connection, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
+            connection, onUnreachable, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
             canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`, restartCommand: args.restartCommand,
         }, { ...child, dependsOn: [plugin, policy] });
 

@@ -1,6 +1,7 @@
 /**
  * The preflight: everything the steps need to know about a host, read in one round trip.
  */
+import { JsonObject, JsonValue, isJsonObject } from "../plan/json";
 
 /** A plugin as `docker plugin ls` shows it. */
 export interface InstalledPlugin {
@@ -8,6 +9,16 @@ export interface InstalledPlugin {
     name: string;
     enabled: boolean;
     reference: string;
+}
+
+/** The Docker unix socket's permissions, as `stat -c '%a %U %G'` prints them. */
+export interface DockerSocketFacts {
+    /** Octal permission bits without a leading zero, e.g. `660`. */
+    mode: string;
+    /** Owner user name. */
+    owner: string;
+    /** Owner group name. */
+    group: string;
 }
 
 /** What the preflight found on a host. */
@@ -40,6 +51,10 @@ export interface HostFacts {
     daemonJsonRecord?: string;
     /** Docker's answer to a request every policy refuses (`authorization denied by plugin X: ...` when enforced). */
     authzAnswer: string;
+    /** `docker info` as JSON (effective daemon settings); undefined when dockerd does not answer it. */
+    dockerInfo?: JsonObject;
+    /** /var/run/docker.sock's mode and ownership; undefined when there is no such socket. */
+    socket?: DockerSocketFacts;
 }
 
 /** The preflight script: prints `key=value` lines, file contents in base64. */
@@ -58,10 +73,37 @@ echo "users=$(cut -d: -f1 /etc/passwd | paste -sd, -)"
 # Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
 echo "authzAnswer=$(docker plugin disable hdh-authorization-probe 2>&1 | head -n 1 | base64 -w0)"
 echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
+# On failure the CLI still prints its JSON (empty server fields), so only a zero exit status counts.
+if di=$(docker info --format '{{json .}}' 2>/dev/null); then
+    echo "dockerInfo=$(printf %s "$di" | base64 -w0)"
+else
+    echo dockerInfo=absent
+fi
+echo "socket=$(stat -c '%a %U %G' /var/run/docker.sock 2>/dev/null || printf absent)"
 `;
 
 function decode(v: string | undefined): string | undefined {
     return v === undefined || v === "absent" ? undefined : Buffer.from(v, "base64").toString("utf8");
+}
+
+/** `docker info` JSON when it is an object from a daemon that answered (no `ServerErrors`), else undefined. */
+function parseDockerInfo(text: string | undefined): JsonObject | undefined {
+    if (text === undefined) return undefined;
+    try {
+        const info = JSON.parse(text) as JsonValue;
+        if (!isJsonObject(info)) return undefined;
+        const serverErrors = info.ServerErrors;
+        return Array.isArray(serverErrors) && serverErrors.length > 0 ? undefined : info;
+    } catch {
+        return undefined;
+    }
+}
+
+/** `MODE OWNER GROUP` from stat, or undefined when absent or malformed. */
+function parseSocket(line: string | undefined): DockerSocketFacts | undefined {
+    const [mode, owner, group, ...rest] = (line ?? "").split(/\s+/).filter(Boolean);
+    if (group === undefined || rest.length > 0 || !/^[0-7]{3,4}$/.test(mode)) return undefined;
+    return { mode, owner, group };
 }
 
 /** Parses the preflight's output. */
@@ -95,6 +137,8 @@ export function parseProbe(out: string): HostFacts {
         users: list(kv.get("users")),
         daemonJsonRecord: decode(kv.get("daemonJsonRecord")),
         authzAnswer: decode(kv.get("authzAnswer")) ?? "",
+        dockerInfo: parseDockerInfo(decode(kv.get("dockerInfo"))),
+        socket: parseSocket(kv.get("socket")),
     };
 }
 

@@ -1,12 +1,12 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { SshConnectionArgs } from "../ssh/target";
+import { ConnectionArgs } from "../ssh/target";
 import { lazyProvider } from "./lazyProvider";
 
 /** Inputs of {@link FleetIdRange}. */
 export interface FleetIdRangeArgs {
     /** Every host that shares the range (hosts with a range of their own are left out). */
-    connections: pulumi.Input<pulumi.Input<SshConnectionArgs>[]>;
+    connections: pulumi.Input<pulumi.Input<ConnectionArgs>[]>;
     /** The remap user. */
     owner: pulumi.Input<string>;
     /** Size of the range. */

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { SshConnectionArgs } from "../ssh/target";
+import { ConnectionArgs } from "../ssh/target";
 import { lazyProvider } from "./lazyProvider";
 import type { AuthorizationState } from "./authorizationProvider";
 import type { DaemonConfigState } from "./daemonConfigProvider";
@@ -8,7 +8,12 @@ import type { DockerPluginState } from "./pluginProvider";
 import type { SubordinateIdsState } from "./subordinateIdsProvider";
 
 /** Every field of a state as a Pulumi input, the connection as connection args. */
-type InputsOf<S> = { [K in keyof S]: K extends "connection" ? pulumi.Input<SshConnectionArgs> : pulumi.Input<S[K]> };
+type InputsOf<S> = { [K in keyof S]: K extends "connection" ? pulumi.Input<ConnectionArgs> : pulumi.Input<S[K]> } & OnUnreachable;
+
+/** What a step does when its host cannot be reached (see lazyProvider). Default: fail. */
+interface OnUnreachable {
+    onUnreachable?: pulumi.Input<"fail" | "skip">;
+}
 
 /** A state's outputs. */
 type OutputsOf<S> = { readonly [K in keyof S]: pulumi.Output<S[K]> };

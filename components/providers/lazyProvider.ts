@@ -8,9 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
  * path: the absolute one of the program that wrote the state, and, when the project has moved since (a fresh
  * clone running `pulumi destroy`), the same path relative to the provider's working directory (the project).
  *
- * An unreachable host never stops the run: its checks and reads keep what the state knows (the step shows no
- * change, and one warning names the host and the cause), and the fleet's rollout gate reports it as not
- * converged. Creating a step on such a host still fails, since there is nothing to keep.
+ * With `onUnreachable: "skip"` (set by a fleet), an unreachable host never stops the run: its checks and reads
+ * keep what the state knows (the step shows no change, and one warning names the host and the cause), and the
+ * fleet's last rollout gate reports it as not converged. Creating a step on such a host still fails.
  */
 export function lazyProvider(implAbsolutePath: string, implProjectPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
     const loadModule = (file: string) => {
@@ -24,8 +24,9 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
         }
     };
     const load = (): pulumi.dynamic.ResourceProvider => loadModule(require("path").basename(implAbsolutePath)).provider;
-    const unreachable = (props: { connection?: unknown }, e: unknown): string | undefined =>
-        props.connection ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;
+    // Only where the program asked for it (a fleet does): a single host that cannot be reached fails the run.
+    const unreachable = (props: { connection?: unknown; onUnreachable?: string }, e: unknown): string | undefined =>
+        props.connection && props.onUnreachable === "skip" ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;
     // Outputs travel as protobuf Structs, which have no `undefined`: drop such fields (JSON does exactly that).
     const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
     const withoutMark = (inputs: Record<string, unknown>) => {

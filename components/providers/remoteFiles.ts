@@ -1,12 +1,12 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { SshConnectionArgs, SshTarget } from "../ssh/target";
+import { ConnectionArgs, SshTarget } from "../ssh/target";
 import { lazyProvider } from "./lazyProvider";
 
 /** Inputs of {@link RemoteFiles}. */
 export interface RemoteFilesArgs {
     /** How to reach the host. Its private key should be a secret. */
-    connection: pulumi.Input<SshConnectionArgs>;
+    connection: pulumi.Input<ConnectionArgs>;
     /** Absolute path of the folder on the host (created when missing). */
     directory: pulumi.Input<string>;
     /** File name → content (UTF-8). */
@@ -18,6 +18,8 @@ export interface RemoteFilesArgs {
      * (e.g. `*.rego`) show as drift and are removed by the next update. Default: none (other files are left alone).
      */
     exclusivePattern?: pulumi.Input<string>;
+    /** When the host cannot be reached: fail the run, or skip the host with a warning (a fleet's choice). Default: fail. */
+    onUnreachable?: pulumi.Input<"fail" | "skip">;
 }
 
 /** The state of {@link RemoteFiles}: what `read` finds on the host. */

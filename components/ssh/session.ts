@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { Client, ConnectConfig } from "ssh2";
+import { normalizeConnection } from "../plan/connection";
 import { SshTarget, needsSudo, targetKey, targetLabel } from "./target";
 
 /** What one remote script returned. */
@@ -12,7 +13,7 @@ export interface RemoteResult {
 
 /** A failure to reach or use a host, with the host's name and what to do about it. */
 export class SshError extends Error {
-    constructor(readonly host: string, readonly field: string, problem: string, readonly fix: string) {
+    constructor(readonly host: string, readonly field: string, readonly problem: string, readonly fix: string) {
         super(`host ${host}: ${field}: ${problem}. Fix: ${fix}`);
         this.name = "SshError";
     }
@@ -41,71 +42,177 @@ function pinnedKeyMatches(pinned: string, key: Buffer): boolean {
     return blob !== undefined && Buffer.from(blob, "base64").equals(key);
 }
 
+/** Dial attempts when `dialErrorLimit` is not set: enough for a restarting sshd, not minutes on a dead host. */
+export const DEFAULT_DIAL_ATTEMPTS = 3;
+/** Seconds per dial attempt when `perDialTimeout` is not set (as `@pulumi/command`). */
+export const DEFAULT_PER_DIAL_TIMEOUT_S = 15;
+
+/** ssh2's channel-open failure reason when the forwarding host could not connect (refused, timed out). */
+const CONNECT_FAILED = 2;
+
+/** A failed dial attempt; `retry` when the error is about the connection, not about identity or credentials. */
+class DialFailure extends Error {
+    constructor(readonly error: SshError, readonly retry: boolean) {
+        super(error.message);
+    }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function plural(n: number): string {
+    return n === 1 ? "1 attempt" : `${n} attempts`;
+}
+
 /** One open SSH connection; runs shell scripts (as root through sudo where needed). */
 export class SshSession {
-    private constructor(readonly target: SshTarget, private readonly client: Client, private readonly via?: SshSession) {}
+    private constructor(
+        readonly target: SshTarget,
+        private readonly client: Client,
+        private readonly via?: SshSession,
+    ) {}
 
     /**
-     * Opens a connection, verifying the pinned host key before any credential is sent. A jump host is opened
-     * first (errors name it `connection.jumpHost.*`), and the target is reached through a channel it forwards.
+     * Opens a connection, verifying the pinned host key before any credential is sent. The target is checked
+     * and its aliases resolved first (`normalizeConnection`: connections kept in older state use today's
+     * aliases). A jump host is opened first (errors name it `connection.proxy.*`), and the target is reached
+     * through a channel it forwards. Connection-level failures (refused, timed out) are retried up to
+     * `dialErrorLimit` attempts (default {@link DEFAULT_DIAL_ATTEMPTS}) with a backoff of 200 ms doubling up to
+     * 2 s, each attempt bounded by `perDialTimeout` (default {@link DEFAULT_PER_DIAL_TIMEOUT_S} s); a host-key
+     * mismatch or a refused login is never retried.
      */
-    static async open(target: SshTarget, field = "connection", label = targetLabel(target)): Promise<SshSession> {
-        if (!target.hostKey && !target.insecureSkipHostKeyCheck) {
-            throw new SshError(label, `${field}.hostKey`, "no pinned host key",
-                "set connection.hostKey to the host's public key (ssh-keyscan) or, knowingly, insecureSkipHostKeyCheck: true");
+    static async open(target: SshTarget): Promise<SshSession> {
+        const label = targetLabel(target);
+        return SshSession.openHop(normalizeConnection(label, target), "connection", label);
+    }
+
+    /** Opens one hop (its jump hosts first); `target` is normalized, so it has a host key or skips the check. */
+    private static async openHop(target: SshTarget, field: string, label: string): Promise<SshSession> {
+        // As @pulumi/command: the agent of the environment unless one is named.
+        const agent = target.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
+        if (!target.privateKey && !target.password && !agent) {
+            throw new SshError(label, `${field}.privateKey`, "no private key, no password and no ssh-agent",
+                `set ${field}.privateKey (as a secret), ${field}.password or ${field}.agentSocketPath`);
         }
-        if (!target.privateKey && !target.agent) {
-            throw new SshError(label, `${field}.privateKey`, "no private key and no ssh-agent",
-                `set ${field}.privateKey (as a secret) or ${field}.agent to an ssh-agent socket`);
+        const via = target.proxy ? await SshSession.openHop(target.proxy, `${field}.proxy`, label) : undefined;
+        const limit = target.dialErrorLimit ?? DEFAULT_DIAL_ATTEMPTS;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const client = await SshSession.dial(target, agent, field, label, via);
+                // The jump host's connection lives as long as the one it carries.
+                client.once("close", () => via?.close());
+                count(label, "connections");
+                return new SshSession(target, client, via);
+            } catch (err) {
+                const retry = err instanceof DialFailure && err.retry;
+                if (!retry || (limit !== -1 && attempt >= limit)) {
+                    via?.close();
+                    if (!(err instanceof DialFailure)) throw err;
+                    const e = err.error;
+                    throw retry ? new SshError(e.host, e.field, `${e.problem} after ${plural(attempt)}`, e.fix) : e;
+                }
+                await sleep(Math.min(200 * 2 ** (attempt - 1), 2_000));
+            }
         }
-        const via = target.jumpHost ? await SshSession.open(target.jumpHost, `${field}.jumpHost`, label) : undefined;
-        const sock = via ? await via.forward(target.host, target.port ?? 22).catch((err: Error) => {
-            via.close();
-            throw new SshError(label, `${field}.host`, `the jump host cannot reach ${target.host}:${target.port ?? 22} (${err.message})`,
-                `check ${field}.host and ${field}.port as the jump host sees them, and that its sshd allows TCP forwarding`);
-        }) : undefined;
+    }
+
+    /** One attempt: the channel through the jump host (if any), TCP and the SSH handshake, within perDialTimeout. */
+    private static async dial(target: SshTarget, agent: string | undefined, field: string, label: string,
+        via: SshSession | undefined): Promise<Client> {
+        const { host, port = 22, user: username = "root", privateKey, password } = target;
+        const limitMs = (target.perDialTimeout ?? DEFAULT_PER_DIAL_TIMEOUT_S) * 1000;
+        const started = Date.now();
+        const fail = (at: string, problem: string, fix: string, retry: boolean) =>
+            new DialFailure(new SshError(label, `${field}.${at}`, problem, fix), retry);
+        let sock: ConnectConfig["sock"];
+        if (via) {
+            sock = await via.forward(host, port, limitMs).catch((err: Error & { reason?: number; level?: string }) => {
+                throw fail("host", `the jump host cannot reach ${host}:${port} (${err.message})`,
+                    `check ${field}.host and ${field}.port as the jump host sees them, and that its sshd allows `
+                    + "TCP forwarding", err.reason === CONNECT_FAILED || err.level === "client-timeout");
+            });
+        }
+        // The handshake gets what is left of the attempt's time (0: no limit).
+        const readyTimeout = limitMs === 0 ? 0 : Math.max(1, limitMs - (Date.now() - started));
         const client = new Client();
         let hostKeyRejected = false;
+        // As @pulumi/command: the key first, then the password (also keyboard-interactive), then the agent.
+        const methods = [
+            ...(privateKey ? ["publickey"] : []),
+            ...(password ? ["password", "keyboard-interactive"] : []),
+            ...(agent ? ["agent"] : []),
+        ];
+        const credential = privateKey ? "privateKey" : password ? "password" : "agentSocketPath";
         const config: ConnectConfig = {
-            host: target.host,
-            port: target.port ?? 22,
-            username: target.user ?? "root",
-            privateKey: target.privateKey,
-            passphrase: target.privateKeyPassphrase,
-            agent: target.privateKey ? undefined : target.agent,
-            readyTimeout: target.connectTimeoutMs ?? 15_000,
+            host, port, username, sock, readyTimeout, privateKey, password, agent,
+            passphrase: target.privateKeyPassword,
+            tryKeyboard: Boolean(password),
+            authHandler: methods as ConnectConfig["authHandler"],
             keepaliveInterval: 10_000,
-            sock,
             hostVerifier: (key: Buffer) => {
                 if (target.insecureSkipHostKeyCheck) return true;
                 hostKeyRejected = !pinnedKeyMatches(target.hostKey ?? "", key);
                 return !hostKeyRejected;
             },
         };
-        await new Promise<void>((resolve, reject) => {
-            client.once("ready", () => resolve());
-            client.once("error", (err: Error) => {
-                via?.close();
+        if (password) {
+            client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) =>
+                finish(prompts.map(() => password)));
+        }
+        return new Promise<Client>((resolve, reject) => {
+            let settled = false;
+            client.once("ready", () => {
+                settled = true;
+                resolve(client);
+            });
+            // Stays attached: later errors of a failed attempt must not go unhandled (that would crash).
+            client.on("error", (err: Error & { level?: string }) => {
+                if (settled) return;
+                settled = true;
+                client.end();
                 if (hostKeyRejected) {
-                    reject(new SshError(label, `${field}.hostKey`, "the host presented a different host key than the pinned one",
-                        `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`));
-                } else if (/authentication methods failed/i.test(err.message)) {
-                    reject(new SshError(label, `${field}.privateKey`, `user ${config.username} was refused (${err.message})`,
-                        `check ${field}.user and that its public key is in the host's authorized_keys`));
+                    reject(fail("hostKey", "the host presented a different host key than the pinned one",
+                        `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`,
+                        false));
+                } else if (err.level === "client-authentication") {
+                    reject(fail(credential, `user ${username} was refused (${err.message})`,
+                        `check ${field}.user and its credentials (its public key in the host's authorized_keys)`,
+                        false));
                 } else {
-                    reject(new SshError(label, `${field}.host`, `cannot connect to ${target.host}:${config.port} (${err.message})`,
-                        `check ${field}.host, ${field}.port and that sshd is running`));
+                    // Only the connection itself is worth another attempt: refused, reset, timed out.
+                    const transient = err.level === "client-socket" || err.level === "client-timeout";
+                    reject(fail("host", `cannot connect to ${host}:${port} (${err.message})`,
+                        `check ${field}.host, ${field}.port and that sshd is running`, transient));
                 }
             });
-            client.connect(config);
+            try {
+                client.connect(config);
+            } catch (err) {
+                // ssh2 reads the key before dialing: a malformed key or a wrong passphrase throws here.
+                settled = true;
+                reject(fail("privateKey", `cannot be read (${(err as Error).message})`,
+                    `set ${field}.privateKey to an OpenSSH or PEM key, ${field}.privateKeyPassword to its passphrase`,
+                    false));
+            }
         });
-        count(label, "connections");
-        return new SshSession(target, client, via);
     }
 
-    private forward(host: string, port: number): Promise<NonNullable<ConnectConfig["sock"]>> {
-        return new Promise((resolve, reject) =>
-            this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream))));
+    /** A channel to host:port forwarded by this connection, within `limitMs` (0: no limit). */
+    private forward(host: string, port: number, limitMs: number): Promise<NonNullable<ConnectConfig["sock"]>> {
+        return new Promise((resolve, reject) => {
+            let settled = false;
+            const timer = limitMs > 0 ? setTimeout(() => {
+                settled = true;
+                reject(Object.assign(new Error(`no answer within ${limitMs} ms`), { level: "client-timeout" }));
+            }, limitMs) : undefined;
+            this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) => {
+                clearTimeout(timer);
+                // A channel that opens after the attempt gave up is closed at once.
+                if (settled) return void stream?.close();
+                settled = true;
+                if (err) reject(err);
+                else resolve(stream);
+            });
+        });
     }
 
     /**
@@ -120,12 +227,16 @@ export class SshSession {
         count(label, "commands");
         return new Promise((resolve, reject) => {
             this.client.exec(command, (err, stream) => {
-                if (err) return reject(new SshError(label, "connection", `cannot run a command (${err.message})`, "check the host's sshd logs"));
+                if (err) {
+                    return reject(new SshError(label, "connection", `cannot run a command (${err.message})`,
+                        "check the host's sshd logs"));
+                }
                 const out: Buffer[] = [];
                 const errOut: Buffer[] = [];
                 const timer = setTimeout(() => {
                     stream.close();
-                    reject(new SshError(label, "connection.commandTimeoutMs", `a remote step ran longer than ${limit} ms`,
+                    reject(new SshError(label, "connection.commandTimeoutMs",
+                        `a remote step ran longer than ${limit} ms`,
                         "raise connection.commandTimeoutMs or check the host (is dockerd hanging?)"));
                 }, limit);
                 stream.on("data", (d: Buffer) => out.push(d));
@@ -133,8 +244,10 @@ export class SshSession {
                 stream.on("close", (code: number | null) => {
                     clearTimeout(timer);
                     const stderr = Buffer.concat(errOut).toString("utf8");
-                    if (needsSudo(this.target) && /sudo: (a password is required|a terminal is required)/.test(stderr)) {
-                        return reject(new SshError(label, "connection.sudo", `user ${this.target.user} cannot run sudo without a password`,
+                    const noSudo = /sudo: (a password is required|a terminal is required)/.test(stderr);
+                    if (needsSudo(this.target) && noSudo) {
+                        return reject(new SshError(label, "connection.sudo",
+                            `user ${this.target.user} cannot run sudo without a password`,
                             "give the user passwordless sudo (NOPASSWD) for this, or connect as root"));
                     }
                     resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString("utf8"), stderr });
@@ -163,10 +276,17 @@ const pool = new Map<string, Promise<SshSession>>();
 
 /** The pooled session for a target (opened on first use, dropped on error). */
 export function session(target: SshTarget): Promise<SshSession> {
-    const key = targetKey(target);
+    let normal: SshTarget;
+    try {
+        // Keyed by the resolved target: a connection from older state may still say jumpHost.
+        normal = normalizeConnection(targetLabel(target), target);
+    } catch (err) {
+        return Promise.reject(err);
+    }
+    const key = targetKey(normal);
     let s = pool.get(key);
     if (!s) {
-        s = SshSession.open(target);
+        s = SshSession.open(normal);
         s.then((opened) => opened.onGone(() => pool.delete(key)), () => pool.delete(key));
         pool.set(key, s);
     }

@@ -24,8 +24,8 @@ function program(jumpHostKey: string) {
     return async () => {
         const host = new HardenedDockerHost("h2", {
             connection: {
-                host: "127.0.0.1", port: target!.bastionPort, user: "deploy", agent: agentSocket, hostKey: target!.hostKey,
-                jumpHost: { host: bastion!.address, port: bastion!.port, user: "deploy", agent: agentSocket, hostKey: jumpHostKey },
+                host: "127.0.0.1", port: target!.bastionPort, user: "deploy", agentSocketPath: agentSocket, hostKey: target!.hostKey,
+                proxy: { host: bastion!.address, port: bastion!.port, user: "deploy", agentSocketPath: agentSocket, hostKey: jumpHostKey },
             },
             daemonConfig: { "insecure-registries": [fleet.registry] },
         });
@@ -56,9 +56,9 @@ afterAll(async () => {
 });
 
 describe("HardenedDockerHost through a jump host with an ssh-agent (Automation API)", () => {
-    test("a wrong pinned key of the jump host is refused, naming connection.jumpHost.hostKey", async () => {
+    test("a wrong pinned key of the jump host is refused, naming connection.proxy.hostKey", async () => {
         stack = await stackWith(fleet.hosts.find((h) => h.name === "h3")!.hostKey);
-        await expect(stack.preview()).rejects.toThrow(/host h2: connection\.jumpHost\.hostKey: the host presented a different host key than the pinned one\. Fix:/);
+        await expect(stack.preview()).rejects.toThrow(/host h2: connection\.proxy\.hostKey: the host presented a different host key than the pinned one\. Fix:/);
         expect(onHost("h2", "cat /etc/docker/daemon.json 2>/dev/null || echo ABSENT")).toBe(daemonJsonBefore);
     });
 

@@ -2,14 +2,14 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, inventory, onHost, pulumi, pulumiOk, removeStack } from "./support";
+import { ROOT, inventory, inventoryOf, onHost, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerApi, dockerdPid } from "./docker";
 
 // HardenedDockerHost end to end, through the real `pulumi` CLI on the local fleet: h1 (root login, no
 // daemon.json), h2 (sudo user, another user's subordinate range), h3 (daemon.json with the operator's keys).
 const fleet = inventory();
 const stack = `e2e-${process.pid}`;
-const hosts = fleet.hosts.map((h) => h.name);
+const hosts = ["h1", "h2", "h3"];
 const run = (args: string[]) => pulumiOk(ROOT, [...args, "--stack", stack]);
 const hostFile = (h: string, f: string) => onHost(h, `cat ${f} 2>/dev/null || echo ABSENT`);
 
@@ -19,7 +19,8 @@ beforeAll(() => {
     for (const h of hosts) before[h] = { daemonJson: hostFile(h, "/etc/docker/daemon.json"), subuid: hostFile(h, "/etc/subuid") };
     removeStack(ROOT, stack);
     run(["stack", "init"]);
-    run(["config", "set", "inventory", ".fleet/inventory.json"]);
+    run(["config", "set", "inventory", inventoryOf(hosts)]);
+    run(["config", "set", "--path", "rollout.batches[0]", "100%"]); // one batch: this suite is about each host
     run(["config", "set", "--path", "users.h2", "deploy"]);
     run(["config", "set", "--path", "daemonConfig.insecure-registries[0]", "localhost:5000"]);
 });

@@ -80,3 +80,18 @@ export function onHost(host: string, script: string, input?: string): string {
 export function removeStack(cwd: string, stack: string): void {
     pulumi(cwd, ["stack", "rm", "--yes", "--force", "--stack", stack]);
 }
+
+/** An inventory file with only these hosts of the fleet (path relative to the project), for suites of a few hosts. */
+export function inventoryOf(names: string[]): string {
+    const inv = inventory();
+    const rel = `.fleet/inventory-${names.join("-")}.json`;
+    fs.writeFileSync(path.join(ROOT, rel), JSON.stringify({ ...inv, hosts: inv.hosts.filter((h) => names.includes(h.name)) }, null, 2));
+    return rel;
+}
+
+/** The time our DaemonConfig step last changed daemon.json on a host, from the host's own record. */
+export function daemonJsonChangedAt(host: string): number {
+    const text = onHost(host, "cat /var/lib/hardened-docker-host/daemon-json.json 2>/dev/null || echo '{}'");
+    const at = (JSON.parse(text) as { at?: string }).at;
+    return at ? Date.parse(at) : 0;
+}
