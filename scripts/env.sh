@@ -8,4 +8,6 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export PULUMI_SKIP_CONFIRMATIONS=true
+# A fleet goes on past a failed host: its rollout gates decide what may still run (README: Fleets).
+export PULUMI_CONTINUE_ON_ERROR=${PULUMI_CONTINUE_ON_ERROR:-true}
 mkdir -p "$HDH_ROOT/.state/backend" "$PULUMI_HOME"

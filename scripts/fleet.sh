@@ -6,7 +6,7 @@
 # h1 doubles as a bastion: inside its network, host hI's sshd also answers on 127.0.0.1:(BASTION_PORT_BASE + I),
 # ports the controller cannot reach, so a connection there has to jump through h1 (like `ssh -J`).
 #
-#   fleet.sh up [N]      bring up N hosts (default 3); cleans up whatever an earlier run left first
+#   fleet.sh up [N]      bring up N hosts (default $HDH_FLEET_SIZE or 6); cleans up what an earlier run left first
 #   fleet.sh down        take everything down; nothing is left outside .fleet/
 #   fleet.sh status      one line per host
 #   fleet.sh exec HOST CMD...   run a command inside a host (as root)
@@ -297,7 +297,7 @@ write_inventory() {
 }
 
 up() {
-  local n=${1:-3} i
+  local n=${1:-${HDH_FLEET_SIZE:-6}} i
   [ "$(id -u)" = 0 ] || fail "must run as root (network and mount namespaces)"
   for t in docker-registry dockerd sshd socat nsenter unshare; do command -v "$t" >/dev/null || fail "$t is missing: run npm run setup"; done
   down >/dev/null 2>&1 || true

@@ -3,4 +3,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-bash scripts/fleet.sh up "${HDH_FLEET_SIZE:-3}"
+bash scripts/fleet.sh up "${HDH_FLEET_SIZE:-6}"

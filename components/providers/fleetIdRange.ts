@@ -13,6 +13,9 @@ export interface FleetIdRangeArgs {
     count: pulumi.Input<number>;
 }
 
+// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
+const provider = lazyProvider(path.join(__dirname, "fleetIdRangeProvider"), "components/providers/fleetIdRangeProvider", ["hosts"]);
+
 /**
  * The subordinate ID range a fleet shares: the lowest range free in /etc/subuid and /etc/subgid on every host,
  * planned at preview from the hosts' own files and kept while it stays free (a host added later gets it too).
@@ -26,7 +29,7 @@ export class FleetIdRange extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: FleetIdRangeArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider(path.join(__dirname, "fleetIdRangeProvider"), "components/providers/fleetIdRangeProvider", ["hosts"]),
+            provider,
             name,
             { start: undefined, hosts: undefined, ...args },
             { ...opts, additionalSecretOutputs: ["connections"] },

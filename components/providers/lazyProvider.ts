@@ -48,10 +48,19 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
                 return { inputs: news, failures: [{ property: "", reason: err.message }] };
             }
         },
-        diff: (id, olds, news) => {
-            if (news.unreachable) return Promise.resolve({ changes: false });
+        diff: async (id, olds, news) => {
+            if (news.unreachable) return { changes: false };
+            // A step whose check does not read the host learns here (from the run's shared preflight) that the
+            // host is out of reach, so no update is planned that could only fail.
+            if (news.onUnreachable === "skip" && news.connection) {
+                try {
+                    await loadModule("preflight").preflight(news.connection);
+                } catch (e) {
+                    if (unreachable(news, e)) return { changes: false };
+                }
+            }
             const p = load();
-            return p.diff ? p.diff(id, olds, news) : Promise.resolve({});
+            return p.diff ? p.diff(id, olds, news) : {};
         },
         create: async (inputs) => plain(await load().create(withoutMark(inputs))),
         // What `read` finds on the host becomes the inputs too (computed fields aside), so after a refresh the

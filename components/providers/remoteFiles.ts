@@ -36,6 +36,9 @@ export interface RemoteFilesState {
     summary?: Record<string, string>;
 }
 
+// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
+const provider = lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider", ["sha256"]);
+
 /**
  * A set of files in one folder on a host, written atomically over SSH in one round trip (each file to a temp
  * file first, then all renamed), read back by `pulumi refresh` so edits, removals and stray files show as drift.
@@ -47,7 +50,7 @@ export class RemoteFiles extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RemoteFilesArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider", ["sha256"]),
+            provider,
             name,
             { sha256: undefined, summary: undefined, mode: "0644", exclusivePattern: undefined, ...args },
             { ...opts, additionalSecretOutputs: ["connection"] },

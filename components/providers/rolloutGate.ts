@@ -15,6 +15,9 @@ export interface RolloutGateArgs {
     maxFailures: number;
 }
 
+// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
+const provider = lazyProvider(path.join(__dirname, "rolloutGateProvider"), "components/providers/rolloutGateProvider", ["message"]);
+
 /**
  * The point between two rollout batches. It waits for its batch to finish, then lets the next batch start
  * only while the failure budget holds; otherwise it fails, naming the hosts done, failed and not started, and
@@ -27,7 +30,7 @@ export class RolloutGate extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RolloutGateArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider(path.join(__dirname, "rolloutGateProvider"), "components/providers/rolloutGateProvider", ["message"]),
+            provider,
             name,
             { message: undefined, ...args },
             opts,
