@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { evaluateCisDaemon } from "../plan/cis";
 import { checkNetworkExposure } from "../plan/daemonExposure";
 import { HostInputError } from "../plan/errors";
 import {
@@ -35,6 +36,14 @@ export interface DaemonConfigState {
     restarts: number;
     /** The host's daemon.json before we first changed it (null: there was none), restored verbatim on destroy. */
     original: string | null;
+    /** CIS Docker Benchmark section 2 (daemon) results, as `read` (refresh) last found them (titles: plan/cis.ts). */
+    cis?: { id: string; status: string; detail: string }[];
+}
+
+/** The CIS section 2 results for what the host reports. */
+function cisResults(facts: HostFacts, current: JsonObject): { id: string; status: string; detail: string }[] {
+    const rows = evaluateCisDaemon({ dockerVersion: facts.dockerVersion, info: facts.dockerInfo, daemonJson: current, socket: facts.socket });
+    return rows.map(({ id, status, detail }) => ({ id, status, detail }));
 }
 
 async function probe(connection: SshTarget, fresh: boolean): Promise<Preflight> {
@@ -143,7 +152,10 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         if (!props) throw new Error(`DaemonConfig ${id}: cannot import without its connection`);
         const { facts, current } = await preflight(props.connection);
         const settings = ownedDaemonSettings(current, props.settings);
-        const state = { ...props, settings, sha256: configSha256(current), dataRoot: facts.dataRoot || props.dataRoot, dockerVersion: facts.dockerVersion || props.dockerVersion };
+        const state = {
+            ...props, settings, sha256: configSha256(current), dataRoot: facts.dataRoot || props.dataRoot,
+            dockerVersion: facts.dockerVersion || props.dockerVersion, cis: cisResults(facts, current),
+        };
         return { id, props: state };
     },
     async delete(_id, props) {

@@ -38,7 +38,7 @@ export const SubordinateIds = hostResource<SubordinateIdsState, "connection" | "
 
 /** The daemon.json keys we own (all but `authorization-plugins`), applied with a restart or reload. */
 export const DaemonConfig = hostResource<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">(
-    "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original"]);
+    "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
 export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand">(

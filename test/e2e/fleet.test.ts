@@ -120,4 +120,29 @@ EOS`);
         run(["up", "--yes", "--skip-preview"]);
         expect(daemonJson("h4")["max-concurrent-downloads"]).toBe(5);
     });
+
+    test("the report names a host drifted by a hand edit and gives the CIS section 2 rows per host", () => {
+        onHost("h6", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);
+        const out = path.join(ROOT, ".fleet-report", stack);
+        const r = require("node:child_process").spawnSync("bash", [path.join(ROOT, "scripts/fleet-report.sh"), "--stack", stack, "--out", out],
+            { encoding: "utf8", env: { ...process.env } });
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^h6\s+drifted\b/m);
+        expect(r.stdout).toMatch(/h6 drifted: changed on the host: daemon\.json icc/);
+        const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+        expect(report.summary.consistent).toBe(false);
+        expect(report.hosts.filter((h: { status: string }) => h.status === "converged").map((h: { name: string }) => h.name))
+            .toEqual(["h1", "h2", "h3", "h4", "h5"]);
+        for (const h of report.hosts) {
+            expect(h.cis.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["2.1", "2.2", "2.9", "2.11", "2.15"]));
+            // User namespaces (2.9) and the authorization plugin (2.11) are on everywhere.
+            expect(h.cis.find((c: { title: string }) => /user namespace/i.test(c.title)).status).toBe("pass");
+            expect(h.cis.find((c: { title: string }) => /authorization/i.test(c.title)).status).toBe("pass");
+        }
+        expect(report.hosts.find((h: { name: string }) => h.name === "h6").cis.find((c: { id: string }) => c.id === "2.2").status).toBe("warn");
+        expect(fs.readFileSync(path.join(out, "report.xml"), "utf8")).toMatch(/<testcase [^>]*name="h6"[^>]*>\s*<failure/);
+        expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toMatch(/\| 2\.2 /);
+        run(["up", "--yes", "--skip-preview"]);
+        expect(daemonJson("h6").icc).toBe(false);
+    });
 });
