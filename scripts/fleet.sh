@@ -165,7 +165,21 @@ AuthorizedKeysFile /etc/ssh/authorized_keys/%u
 PidFile none
 Subsystem sftp internal-sftp
 LogLevel ERROR
+ForceCommand /etc/ssh/hdh-command
 EOF
+    # Accounting on the host side (npm run bench): a line per SSH connection and per command, then the real thing.
+    cat > /etc/ssh/hdh-sshd <<"EOF"
+#!/bin/sh
+echo connection >> /var/log/hdh-ssh.log
+exec /usr/sbin/sshd -i -f /etc/ssh/sshd_config
+EOF
+    cat > /etc/ssh/hdh-command <<"EOF"
+#!/bin/sh
+echo command >> /var/log/hdh-ssh.log
+if [ -n "$SSH_ORIGINAL_COMMAND" ]; then exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"; else exec "${SHELL:-/bin/sh}" -l; fi
+EOF
+    chmod 755 /etc/ssh/hdh-sshd /etc/ssh/hdh-command
+    : > /var/log/hdh-ssh.log; chmod 666 /var/log/hdh-ssh.log
     id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy
     id nosudo >/dev/null 2>&1 || useradd -m -s /bin/bash nosudo
     usermod -p "*" deploy; usermod -p "*" nosudo # key-only accounts, not locked ones (sshd refuses locked)
@@ -196,7 +210,7 @@ EOF
 start_ssh() {
   local h=$1 i=$2
   socat "TCP-LISTEN:$((SSH_PORT_BASE + i - 1)),bind=127.0.0.1,reuseaddr,fork" \
-    "EXEC:nsenter --mount=$(mntns_of "$h") --net=/run/netns/$(netns_of "$h") -- /usr/sbin/sshd -i -f /etc/ssh/sshd_config" \
+    "EXEC:nsenter --mount=$(mntns_of "$h") --net=/run/netns/$(netns_of "$h") -- /etc/ssh/hdh-sshd" \
     >/dev/null 2>&1 &
   echo $! > "$FLEET/pids/ssh-$h.pid"
 }
@@ -239,7 +253,7 @@ bastion_listeners() {
   local n=$1 i
   for i in $(seq 1 "$n"); do
     nsenter --net="/run/netns/$(netns_of h1)" -- socat "TCP-LISTEN:$((BASTION_PORT_BASE + i)),bind=127.0.0.1,reuseaddr,fork" \
-      "EXEC:nsenter --mount=$(mntns_of "h$i") --net=/run/netns/$(netns_of "h$i") -- /usr/sbin/sshd -i -f /etc/ssh/sshd_config" \
+      "EXEC:nsenter --mount=$(mntns_of "h$i") --net=/run/netns/$(netns_of "h$i") -- /etc/ssh/hdh-sshd" \
       >/dev/null 2>&1 &
     echo $! > "$FLEET/pids/bastion-h$i.pid"
   done
