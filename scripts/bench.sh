@@ -2,54 +2,142 @@
 # Benchmarks (figures printed, nothing asserted):
 #   1. the plugin's decision latency (p50/p90/p99) and opa bench of the policy for a typical containers/create;
 #   2. Docker API latency on a fleet host with and without the plugin (200 `docker ps`, 50 `docker create`);
-#   3. pulumi up of the fleet: first up and no-op up times, SSH connections and commands per host per run.
-# Needs the fleet (npm run fleet:up); uses its own stack and destroys it afterwards.
+#   3. pulumi on fleets of each size: first up (default rollout, and one batch of all hosts), no-op up with and
+#      without preview, preview, refresh; wall time, SSH connections and commands per host (counted on the
+#      hosts' side), Docker restarts, hosts written to, and peak memory of the CLI with its plugins.
+#
+#   npm run bench -- [--hosts 1,8,20] [--no-plugin]
+# Brings up each fleet size itself (scripts/fleet.sh up N) and leaves a fleet of the last size.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/env.sh
-[ -f .fleet/inventory.json ] || bash scripts/fleet.sh up 3
+SIZES=3
+PLUGIN=yes
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hosts) SIZES=$2; shift 2 ;;
+    --no-plugin) PLUGIN=no; shift ;;
+    *) echo "bench: unknown argument $1. Fix: npm run bench -- [--hosts 1,8,20] [--no-plugin]" >&2; exit 2 ;;
+  esac
+done
 STACK=bench-$$
-STATS=$(mktemp)
-export HDH_SSH_STATS_FILE=$STATS
-cleanup() { pulumi destroy --yes --stack "$STACK" >/dev/null 2>&1 || true; pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || true; rm -f "$STATS"; }
+cleanup() {
+  pulumi destroy --yes --stack "$STACK" >/dev/null 2>&1 || true
+  pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
-
-echo "== 1. decision latency (plugin, policies/)"
-POLICY_DIR="$ROOT/policies" bash plugin/bench.sh
-echo "-- opa bench: data.docker.authz.allow for a typical containers/create"
-opa bench --format pretty -c 1 --count 1 -d policies/ --input policies/testdata/create-input.json 'data.docker.authz.allow' 2>/dev/null \
-  | grep -E "ns/op|samples|histogram_timer_rego_query_eval_ns_(p50|p99|mean)" || true
 
 ms() { date +%s%N; }
 elapsed_ms() { echo $(( ($(ms) - $1) / 1000000 )); }
-ssh_stats() { # per host: connections and commands since the last call
-  sort "$STATS" | uniq -c | awk '{ printf "    %s %s: %d\n", $2, $3, $1 }'; : > "$STATS"
+hosts_of() { node -e 'for (const h of require("./.fleet/inventory.json").hosts) console.log(h.name)'; }
+
+# Peak resident memory (MB) of a process and all its descendants, sampled every 100 ms while it runs.
+peak_rss_mb() {
+  local root=$1 peak=0 now
+  while kill -0 "$root" 2>/dev/null; do
+    now=$(ps -e -o pid=,ppid=,rss= | awk -v root="$root" '
+      { parent[$1] = $2; rss[$1] = $3 }
+      END { for (p in rss) { q = p; while (q != "" && q != 0 && q != root) q = parent[q]; if (q == root) sum += rss[p] } print int(sum / 1024) }')
+    [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.1
+  done
+  echo "$peak"
 }
 
-echo "== 3. pulumi up of the fleet (3 hosts)"
-pulumi stack init "$STACK" >/dev/null
-cp Pulumi.dev.yaml "Pulumi.$STACK.yaml"
-t=$(ms); pulumi up --yes --stack "$STACK" >/dev/null; echo "  first up: $(elapsed_ms "$t") ms"; ssh_stats
-t=$(ms); pulumi up --yes --stack "$STACK" >/dev/null; echo "  no-op up: $(elapsed_ms "$t") ms"; ssh_stats
-t=$(ms); pulumi preview --stack "$STACK" >/dev/null; echo "  preview (no changes): $(elapsed_ms "$t") ms"; ssh_stats
-t=$(ms); pulumi refresh --yes --stack "$STACK" >/dev/null; echo "  refresh: $(elapsed_ms "$t") ms"; ssh_stats
-
-echo "== 2. Docker API latency on h1, with and without the plugin"
-sock=$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].dockerSocket)')
-img=localhost:5000/hdh/busybox:1
-d() { docker -H "unix://$sock" "$@"; }
-d pull -q "$img" >/dev/null
-measure() {
-  local t n=200
-  t=$(ms); for _ in $(seq $n); do d ps -q >/dev/null; done; echo "  $1: docker ps     $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
-  n=50; t=$(ms); for _ in $(seq $n); do d create -q --user 1000 "$img" true >/dev/null; done
-  echo "  $1: docker create $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
-  d ps -aq | xargs -r docker -H "unix://$sock" rm -f >/dev/null
+# Before a phase: empty each host's SSH log, mark the time (for files written), remember Docker's restarts.
+host_mark() {
+  local h
+  for h in $(hosts_of); do
+    bash scripts/fleet.sh exec "$h" sh -c ': > /var/log/hdh-ssh.log; touch /tmp/hdh-bench-mark
+      cat /var/lib/hardened-docker-host/restarts.log 2>/dev/null | wc -l' > "/tmp/hdh-bench-restarts-$h"
+  done
 }
-measure "with plugin   "
-cfg=$(bash scripts/fleet.sh exec h1 cat /etc/docker/daemon.json)
-bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
-measure "without plugin"
-printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
-rm -f "Pulumi.$STACK.yaml.bak"
+# After a phase: "max connections/host, max commands/host, restarts, hosts written to".
+host_counts() {
+  local h conn=0 cmd=0 restarts=0 written=0 c k r w
+  for h in $(hosts_of); do
+    read -r c k r w < <(bash scripts/fleet.sh exec "$h" sh -c 'printf "%s %s %s %s\n" "$(grep -c "^connection" /var/log/hdh-ssh.log)" \
+      "$(grep -c "^command" /var/log/hdh-ssh.log)" "$(cat /var/lib/hardened-docker-host/restarts.log 2>/dev/null | wc -l)" \
+      "$(find /etc/docker /etc/subuid /etc/subgid /var/lib/hardened-docker-host -newer /tmp/hdh-bench-mark -type f 2>/dev/null | wc -l)"')
+    [ "$c" -gt "$conn" ] && conn=$c
+    [ "$k" -gt "$cmd" ] && cmd=$k
+    restarts=$(( restarts + r - $(cat "/tmp/hdh-bench-restarts-$h") ))
+    [ "$w" -gt 0 ] && written=$(( written + 1 ))
+  done
+  echo "$conn $cmd $restarts $written"
+}
+
+# One measured pulumi command: prints a table row.
+phase() {
+  local label=$1 t pid peak rc=0
+  shift
+  host_mark
+  t=$(ms)
+  pulumi "$@" --stack "$STACK" >"/tmp/hdh-bench-$$.log" 2>&1 &
+  pid=$!
+  peak=$(peak_rss_mb "$pid")
+  wait "$pid" || rc=$?
+  local wall; wall=$(elapsed_ms "$t")
+  read -r conn cmd restarts written < <(host_counts)
+  printf "  %-34s %8.1f s  %5s  %5s  %8s  %7s  %6s MB%s\n" "$label" "$(awk -v w="$wall" 'BEGIN { print w / 1000 }')" "$conn" "$cmd" "$restarts" \
+    "$written" "$peak" "$([ $rc -ne 0 ] && echo "  (exit $rc: tail /tmp/hdh-bench-$$.log)")"
+}
+
+if [ "$PLUGIN" = yes ]; then
+  echo "== 1. decision latency (plugin, policies/)"
+  POLICY_DIR="$ROOT/policies" bash plugin/bench.sh
+  echo "-- opa bench: data.docker.authz.allow for a typical containers/create"
+  opa bench --format pretty -c 1 --count 1 -d policies/ --input policies/testdata/create-input.json 'data.docker.authz.allow' 2>/dev/null \
+    | grep -E "ns/op|samples|histogram_timer_rego_query_eval_ns_(p50|p99|mean)" || true
+fi
+
+echo "== 3. pulumi on local fleets ($(nproc) cores; SSH per host: the most any host saw)"
+for n in ${SIZES//,/ }; do
+  bash scripts/fleet.sh up "$n" >/dev/null 2>&1
+  pulumi stack init "$STACK" >/dev/null
+  pulumi config set --stack "$STACK" inventory .fleet/inventory.json
+  [ "$n" -ge 2 ] && pulumi config set --stack "$STACK" --path users.h2 deploy
+  pulumi config set --stack "$STACK" --path 'daemonConfig.insecure-registries[0]' localhost:5000
+  echo "-- $n host(s)"
+  printf "  %-34s %10s  %5s  %5s  %8s  %7s  %9s\n" "phase" "wall" "conn" "cmds" "restarts" "written" "peak RSS"
+  phase "first up (default rollout)" up --yes --skip-preview
+  phase "no-op up --skip-preview" up --yes --skip-preview
+  phase "no-op up (with preview)" up --yes
+  phase "preview, no changes" preview
+  phase "refresh" refresh --yes --skip-preview
+  phase "destroy" destroy --yes --skip-preview
+  pulumi config set --stack "$STACK" --path 'rollout.batches[0]' 100%
+  phase "first up (one batch of all hosts)" up --yes --skip-preview
+  phase "destroy" destroy --yes --skip-preview
+  pulumi stack rm --yes --force --stack "$STACK" >/dev/null
+done
+
+if [ "$PLUGIN" = yes ]; then
+  echo "== 2. Docker API latency on h1, with and without the plugin"
+  pulumi stack init "$STACK" >/dev/null
+  # shellcheck disable=SC2046 # one argument per line
+  pulumi config set-all --stack "$STACK" --path $(node -e 'const i = require("./.fleet/inventory.json"), h = i.hosts[0];
+    for (const [k, v] of Object.entries({ name: h.name, host: h.address, port: h.port, privateKeyPath: i.keyPath }))
+      console.log(`--plaintext\nhosts[0].${k}=${v}`)')
+  pulumi config set --stack "$STACK" --path 'hosts[0].hostKey' "$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].hostKey)')"
+  pulumi config set --stack "$STACK" --path 'daemonConfig.insecure-registries[0]' localhost:5000
+  pulumi up --yes --skip-preview --stack "$STACK" >/dev/null
+  sock=$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].dockerSocket)')
+  img=localhost:5000/hdh/busybox:1
+  d() { docker -H "unix://$sock" "$@"; }
+  d pull -q "$img" >/dev/null
+  measure() {
+    local t n=200
+    t=$(ms); for _ in $(seq $n); do d ps -q >/dev/null; done; echo "  $1: docker ps     $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
+    n=50; t=$(ms); for _ in $(seq $n); do d create -q --user 1000 "$img" true >/dev/null; done
+    echo "  $1: docker create $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
+    d ps -aq | xargs -r docker -H "unix://$sock" rm -f >/dev/null
+  }
+  measure "with plugin   "
+  cfg=$(bash scripts/fleet.sh exec h1 cat /etc/docker/daemon.json)
+  bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+  measure "without plugin"
+  printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+  echo "-- plugin RSS on h1: $(bash scripts/fleet.sh exec h1 sh -c 'for p in $(pgrep -f opa-authz); do grep VmRSS /proc/$p/status; done' | awk '{ s += $2 } END { printf "%.1f MB", s / 1024 }')"
+fi
