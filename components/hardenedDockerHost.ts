@@ -5,11 +5,13 @@ import { JsonObject, JsonValue, hardenedDefaults, managedDaemonSettings } from "
 import { checked } from "./errors";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
+import { packageFile } from "./packagePaths";
 import { RemoteFiles } from "./providers/remoteFiles";
+import { STAGED_POLICY_DIR } from "./host/dockerd";
 import { ConnectionArgs } from "./ssh/target";
 
 /** The plugin version this library ships (plugin/VERSION). */
-export const PLUGIN_VERSION = fs.readFileSync(path.resolve(__dirname, "../plugin/VERSION"), "utf8").trim();
+export const PLUGIN_VERSION = fs.readFileSync(packageFile("plugin", "VERSION"), "utf8").trim();
 
 /** Arguments of {@link HardenedDockerHost}. */
 export interface HardenedDockerHostArgs {
@@ -60,7 +62,11 @@ export interface HardenedDockerHostArgs {
         directory?: string;
         /** Operator data deep-merged over the policy's data.json (allow-lists, exceptions). Default: none. */
         data?: Record<string, unknown>;
-        /** Folder on the host, mounted read-only into the plugin. Default: `/etc/docker/policies`. */
+        /**
+         * Folder on the host, mounted read-only into the plugin. A new policy is written to
+         * /var/lib/hardened-docker-host/policy-staged first, and copied here only once checked.
+         * Default: `/etc/docker/policies`.
+         */
         hostDirectory?: string;
         /** The `opa` binary used to refuse a policy that does not compile. Default: `opa` on PATH. */
         opaPath?: string;
@@ -69,7 +75,11 @@ export interface HardenedDockerHostArgs {
     canaryImage?: pulumi.Input<string>;
     /** Command that restarts Docker. Default: the host's init system (systemd or /etc/init.d/docker). */
     restartCommand?: pulumi.Input<string>;
-    /** Allow enabling userns-remap on a host with containers or images (they are hidden by it). Default: false. */
+    /**
+     * Allow enabling userns-remap on a host with containers or images (they are hidden by it), and giving a host
+     * back (destroy, or a move to another machine) while containers run under the remap (their IDs are released
+     * while they run; without it that is refused before anything changes, naming the containers). Default: false.
+     */
     allowDataRootMove?: pulumi.Input<boolean>;
     /**
      * Resources every step on this host waits for; a fleet passes the gate of the previous rollout batch, so
@@ -152,7 +162,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
 
         const ids = new SubordinateIds(`${name}-subids`, {
             connection, onUnreachable, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
-            preferredStart: args.userns?.preferredStart,
+            preferredStart: args.userns?.preferredStart, allowDataRootMove: args.allowDataRootMove ?? false,
         }, { ...child, dependsOn: args.waitFor });
 
         const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) =>
@@ -161,14 +171,17 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
             connection, onUnreachable, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
         }, { ...child, dependsOn: [ids] });
 
+        // Staged, not live: the Authorization step checks a new policy before the plugin reads it. Retained on
+        // delete: giving the folders back is Authorization's (an older stack's live-folder step must not empty it).
         const policy = new RemoteFiles(`${name}-policy`, {
-            connection, onUnreachable, directory: hostPolicyDir, files, exclusivePattern: "*",
-        }, { ...child, dependsOn: [daemon] });
+            connection, onUnreachable, directory: STAGED_POLICY_DIR, files, exclusivePattern: "*",
+        }, { ...child, dependsOn: [daemon], retainOnDelete: true });
 
         // After remapping: a plugin installed under the old data root would be invisible afterwards.
         const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
         const plugin = new DockerPlugin(`${name}-plugin`, {
             connection, onUnreachable, reference, alias, restartCommand: args.restartCommand,
+            allowDataRootMove: args.allowDataRootMove ?? false,
             dataRootKey: settings.apply((s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`),
             settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
         }, { ...child, dependsOn: [policy] });
@@ -177,6 +190,8 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         const authz = new Authorization(`${name}-authz`, {
             connection, onUnreachable, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
             canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`, restartCommand: args.restartCommand,
+            policyDirectory: hostPolicyDir, stagedDirectory: STAGED_POLICY_DIR,
+            allowDataRootMove: args.allowDataRootMove ?? false,
         }, { ...child, dependsOn: [plugin, policy] });
 
         this.dockerVersion = daemon.dockerVersion;

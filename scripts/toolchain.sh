@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once) and caches the tools the project runs: the Pulumi CLI and opa from their Go modules,
-# our language host and dynamic-provider launcher beside the CLI, and the Debian packages the fleet needs.
+# our language host and dynamic-provider launcher in Pulumi's plugin folder, and the Debian packages the fleet needs.
 # Idempotent: a second run with a warm cache only checks versions.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,11 +60,35 @@ opa_cli() {
   ln -sf "$out/opa" "$BIN/opa"
 }
 
-# The language host and dynamic-provider launcher are ours (the official ones cannot be fetched here);
-# the CLI finds them on PATH beside itself.
-plugins_beside_cli() {
-  ln -sf "$ROOT/scripts/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
-  ln -sf "$ROOT/scripts/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+# The language host and dynamic-provider launcher are ours (the official ones cannot be fetched here). They go
+# where the CLI looks for installed plugins, laid out as `pulumi plugin install` does:
+# $PULUMI_HOME/plugins/<kind>-<name>-v<version>/pulumi-<kind>-<name> (links to scripts/, so they stay current).
+# Nothing of ours is on PATH: a plugin found on PATH makes the CLI warn "using ... from $PATH" on every run.
+# The CLI looks on PATH first, then beside its own binary, then in the plugin folder (GetPluginPath in
+# sdk/go/common/workspace/plugins.go); the binary's folder is the machine-wide cache, shared by clones.
+pulumi_plugins() {
+  local home=${PULUMI_HOME:-$ROOT/.state/pulumi-home}
+  local version plugins kind name dir
+  version=$(node -p "require('$ROOT/node_modules/@pulumi/pulumi/package.json').version" 2>/dev/null) \
+    || fail plugins "node_modules/@pulumi/pulumi is missing: run npm run setup"
+  plugins="$home/plugins"
+  mkdir -p "$plugins"
+  for kind_name in language:nodejs resource:pulumi-nodejs; do
+    kind=${kind_name%%:*} name=${kind_name#*:}
+    # Ours from another SDK version: replaced (the CLI would pick the highest version).
+    for old in "$plugins/$kind-$name-v"*; do
+      if [ "$old" != "$plugins/$kind-$name-v$version" ] && [ -L "$old/pulumi-$kind-$name" ] \
+        && [ "$(readlink "$old/pulumi-$kind-$name")" = "$ROOT/scripts/pulumi-$kind-$name" ]; then
+        rm -rf "$old" "$old.lastused"
+      fi
+    done
+    dir="$plugins/$kind-$name-v$version"
+    mkdir -p "$dir"
+    ln -sfn "$ROOT/scripts/pulumi-$kind-$name" "$dir/pulumi-$kind-$name"
+    rm -f "$dir.partial"
+  done
+  # Earlier setups linked them beside the CLI on PATH; the node link stays (scripts run our Node.js 22).
+  rm -f "$BIN/pulumi-language-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
   ln -sf "$ROOT/node_modules/.bin/node" "$BIN/node"
 }
 
@@ -73,6 +97,7 @@ case "$what" in
   debian) debian_packages ;;
   pulumi) pulumi_cli ;;
   opa) opa_cli ;;
-  all) debian_packages; pulumi_cli; opa_cli; plugins_beside_cli ;;
-  *) fail toolchain "unknown step '$what' (debian|pulumi|opa|all)" ;;
+  plugins) pulumi_plugins ;;
+  all) debian_packages; pulumi_cli; opa_cli; pulumi_plugins ;;
+  *) fail toolchain "unknown step '$what' (debian|pulumi|opa|plugins|all)" ;;
 esac

@@ -12,6 +12,7 @@ export function dockerFunctions(restartCommand?: string): string {
     return `
 set -e
 HDH_REC=${RECORD_DIR}
+HDH_DAEMON_JSON=${DAEMON_JSON}
 mkdir -p "$HDH_REC/backups"
 hdh_log() { echo "hdh: $*" >&2; }
 hdh_restart() {
@@ -86,3 +87,9 @@ export function recordScript(step: string, record: object): string {
     const file = `${RECORD_DIR}/${step}.json`;
     return `mkdir -p ${RECORD_DIR} && echo ${shq(b64(JSON.stringify(record, null, 2) + "\n"))} | base64 -d > ${file}.tmp && mv -f ${file}.tmp ${file}`;
 }
+
+/**
+ * Where the policy step writes a new policy: not the folder the plugin reads. The Authorization step checks it
+ * there, then copies it into the live folder (policy.hostDirectory).
+ */
+export const STAGED_POLICY_DIR = `${RECORD_DIR}/policy-staged`;

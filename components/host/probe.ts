@@ -55,6 +55,12 @@ export interface HostFacts {
     dockerInfo?: JsonObject;
     /** /var/run/docker.sock's mode and ownership; undefined when there is no such socket. */
     socket?: DockerSocketFacts;
+    /** /etc/machine-id ("" when missing): with the pinned host key, which machine this is. */
+    machineId: string;
+    /** Names of the running containers (empty when the API refuses us). */
+    runningContainers: string[];
+    /** Our records in /var/lib/hardened-docker-host (`*.json`, `plugin-settings.*`), by file name. */
+    records: Record<string, string>;
 }
 
 /** The preflight script: prints `key=value` lines, file contents in base64. */
@@ -80,6 +86,10 @@ else
     echo dockerInfo=absent
 fi
 echo "socket=$(stat -c '%a %U %G' /var/run/docker.sock 2>/dev/null || printf absent)"
+echo "machineId=$(head -c 64 /etc/machine-id 2>/dev/null | tr -cd '0-9a-zA-Z')"
+echo "running=$(docker ps --format '{{.Names}}' 2>/dev/null | paste -sd, -)"
+echo "records=$(for f in /var/lib/hardened-docker-host/*.json /var/lib/hardened-docker-host/plugin-settings.*; do
+  [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done | base64 -w0)"
 `;
 
 function decode(v: string | undefined): string | undefined {
@@ -104,6 +114,16 @@ function parseSocket(line: string | undefined): DockerSocketFacts | undefined {
     const [mode, owner, group, ...rest] = (line ?? "").split(/\s+/).filter(Boolean);
     if (group === undefined || rest.length > 0 || !/^[0-7]{3,4}$/.test(mode)) return undefined;
     return { mode, owner, group };
+}
+
+/** `<name> <base64>` lines, as the preflight prints our records. */
+function parseRecords(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const [name, data] = line.trim().split(" ");
+        if (name) out[name] = Buffer.from(data ?? "", "base64").toString("utf8");
+    }
+    return out;
 }
 
 /** Parses the preflight's output. */
@@ -139,6 +159,9 @@ export function parseProbe(out: string): HostFacts {
         authzAnswer: decode(kv.get("authzAnswer")) ?? "",
         dockerInfo: parseDockerInfo(decode(kv.get("dockerInfo"))),
         socket: parseSocket(kv.get("socket")),
+        machineId: kv.get("machineId") ?? "",
+        runningContainers: list(kv.get("running")),
+        records: parseRecords(decode(kv.get("records")) ?? ""),
     };
 }
 

@@ -335,3 +335,82 @@ export function commonSubordinateStart(fleet: string, hosts: HostIdFiles[], owne
     }
     return found;
 }
+
+/**
+ * Who owns the remap user's line in one subuid/subgid file, so that destroy gives back exactly what was there:
+ * a line we found valid stays; a line we added goes; a line we wrote in place of an operator's line(s) is
+ * replaced by them again. Kept per file: the two files are planned, and owned, separately.
+ */
+export interface SubordinateLineRecord {
+    /** The owner's line as it is in the file after our change (or as found), without its newline. */
+    line: string;
+    /** Whether we wrote `line` (added, or in place of other lines); false: found valid and never touched. */
+    ours: boolean;
+    /** The lines of the owner we rewrote or removed, byte for byte and in file order: restored on destroy. */
+    replaced: string[];
+}
+
+/** The owner's range lines of a file, as written (a CR stays part of its line). */
+function ownerLines(content: string, owner: string): string[] {
+    return splitFile(content).lines.filter((text) => {
+        const line = parseLine(text);
+        return line.kind === "range" && line.range.owner === owner;
+    });
+}
+
+/** `a` without one occurrence of each element of `b` (file lines compared exactly). */
+function withoutEach(a: string[], b: string[]): string[] {
+    const rest = [...b];
+    return a.filter((x) => {
+        const i = rest.indexOf(x);
+        if (i < 0) return true;
+        rest.splice(i, 1);
+        return false;
+    });
+}
+
+/**
+ * The ownership of the owner's line after a planned change from `before` to `after` (the same text: no change),
+ * given the ownership recorded before (none: the first time). Once ours, the line stays ours, and operator lines
+ * replaced earlier are still owed back; a found line that we now rewrite (a new size, a removed entry re-added)
+ * becomes ours, and the operator's line it replaces is owed back.
+ */
+export function trackSubordinateLines(previous: SubordinateLineRecord | undefined, before: string, after: string,
+    owner: string): SubordinateLineRecord {
+    const line = ownerLines(after, owner)[0] ?? "";
+    if (before === after) {
+        if (!previous) return { line, ours: false, replaced: [] };
+        return { ...previous, line: previous.ours ? previous.line : line };
+    }
+    const removed = withoutEach(ownerLines(before, owner), ownerLines(after, owner));
+    if (!previous) return { line, ours: true, replaced: removed };
+    // Our own earlier line is not the operator's, and a line already owed back is not owed twice (a recorded
+    // change that did not reach the file is planned again).
+    const owed = (text: string) => !(previous.ours && text === previous.line) && !previous.replaced.includes(text);
+    const foreign = removed.filter(owed);
+    return { line, ours: true, replaced: [...previous.replaced, ...foreign] };
+}
+
+/**
+ * The file as destroy leaves it: our line replaced by the lines it replaced (none: removed). A line we did not
+ * write, or a file where our line is no longer exactly as we wrote it, is returned unchanged: destroy never
+ * removes or rewrites a line it did not add.
+ */
+export function releaseOwnedLine(content: string, record: SubordinateLineRecord): string {
+    if (!record.ours || record.line === "") return content;
+    const { lines, terminated } = splitFile(content);
+    const index = lines.indexOf(record.line);
+    if (index < 0) return content;
+    const next = [...lines.slice(0, index), ...record.replaced, ...lines.slice(index + 1)];
+    return joinFile(next, terminated || index === lines.length - 1);
+}
+
+/**
+ * The ownership a state written before per-line records implies: one flag for both files, and our line the
+ * owner's range as recorded (nothing replaced is known, so nothing is restored).
+ */
+export function legacyLineRecord(addedByUs: boolean, owner: string,
+    range: { start: number; count: number }): SubordinateLineRecord {
+    const line = range.start ? `${owner}:${range.start}:${range.count}` : "";
+    return { line, ours: addedByUs && range.start > 0, replaced: [] };
+}

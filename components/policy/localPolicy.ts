@@ -2,9 +2,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { packageFile } from "../packagePaths";
 
-/** The project's own policy folder (the default policy). */
-export const DEFAULT_POLICY_DIR = path.resolve(__dirname, "../../policies");
+/** The policy folder this package ships (the default policy), beside its code. */
+export const DEFAULT_POLICY_DIR = packageFile("policies");
 
 /** Reads a policy folder as the plugin will see it: every `.rego` but tests, and `data.json`. */
 export function loadPolicyFiles(dir: string): Record<string, string> {

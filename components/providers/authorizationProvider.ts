@@ -1,87 +1,219 @@
+import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../plan/daemonConfig";
+import { JsonObject } from "../plan/json";
+import { authorizationChain, withAuthorizationChain } from "../plan/authorizationChain";
+import {
+    AuthorizationPlan, answeredBy, checkRemapRemoval, planAuthorization, planAuthorizationRemoval, policySummary,
+    promotionLockModule,
+} from "../plan/authorization";
+import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
+import { sha256Hex } from "../plan/sha256";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
+import { fileSetHash, parseReadFiles, readFilesScript } from "../host/files";
+import { shq } from "../host/shell";
+import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
-import { canaryScript, checkAlias, listsAuthorizationPlugin, socketFunctions, withAuthorizationPlugin } from "./authzScripts";
+import { authzFunctions, authzVariables, canaryScript, checkAlias, checkImage, socketFunctions } from "./authzScripts";
+import { managedAliases } from "../plan/pluginChange";
 import { change, preflight } from "./preflight";
+
+/** The live policy files, by hash and one line per file. */
+interface LivePolicy {
+    sha256: string;
+    summary: Record<string, string>;
+}
 
 /** Inputs and state of Authorization (see authorization.ts). */
 export interface AuthorizationState {
     connection: SshTarget;
     /** The plugin's alias, added to daemon.json `authorization-plugins`. */
     alias: string;
-    /** The plugin reference and policy hash this enablement was checked with: a change re-runs the canary. */
+    /** The plugin reference and staged policy hash this enablement was checked with: a change re-runs the canary. */
     pluginReference: string;
     policySha256: string;
     /** Image of the canary containers; empty disables the canary. */
     canaryImage: string;
     /** Command that restarts Docker (for rollbacks); none = the host's init system. */
     restartCommand?: string;
+    /** The folder the plugin reads (policy.hostDirectory): this step copies the checked policy into it. */
+    policyDirectory?: string;
+    /** The folder the policy step writes a new policy into; it is checked there before going live. */
+    stagedDirectory?: string;
+    /** Allow giving the host back while containers run under userns-remap (see checkRemapRemoval). */
+    allowDataRootMove?: boolean;
     /** Whether the daemon enforces the plugin now. */
     active: boolean;
+    /** SHA-256 of the live policy files (as last made live, or as `read` found them). */
+    liveSha256?: string;
+    /** The live policy files, one line each (line count and short hash), so a refresh shows which file drifted. */
+    livePolicy?: Record<string, string>;
+    /** The machine this state describes (see plan/machineIdentity.ts). */
+    machine?: MachineIdentity;
+}
+
+/** The live policy files: their hash and summary. */
+async function readLive(connection: SshTarget, dir: string): Promise<LivePolicy> {
+    const files = parseReadFiles(await runScript(connection, readFilesScript(dir, [], "*"), `reading ${dir}`));
+    return { sha256: fileSetHash(files), summary: policySummary(files) };
 }
 
 /**
- * Adds the plugin to `authorization-plugins` (SIGHUP), then runs the canary. If the canary fails on a first
- * enablement, the previous daemon.json comes back (the host is as it was). If it fails while authorization was
- * already on (a new policy or plugin that refuses everyday work, or lets privileged containers through), the
- * plugin is taken out and the socket closed to non-root users: root can still repair the host, nobody else can
- * reach an unchecked Docker.
+ * The script lines of a plan (see plan/authorization.ts): check and promote the staged policy, list the plugin
+ * (or reload), run the canary, and on its failure put back what this run changed, then say so in one line.
  */
-async function enable(s: AuthorizationState): Promise<AuthorizationState> {
-    const { current } = await preflight(s.connection, { fresh: true });
-    const alreadyListed = listsAuthorizationPlugin(current, s.alias);
-    const withPlugin = b64(canonicalJson(withAuthorizationPlugin(current, s.alias, true)));
-    const withoutPlugin = b64(canonicalJson(withAuthorizationPlugin(current, s.alias, false)));
-    await change(s.connection, [
+export function authorizationScript(s: AuthorizationState, current: JsonObject, plan: AuthorizationPlan,
+    canary: boolean): string {
+    const chain = authorizationChain(current);
+    const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
+    const names = (c: string[]) => c.map(shq).join(" ");
+    const a = shq(s.alias);
+    const lines = [
+        `HDH_LIVE=${shq(s.policyDirectory ?? "")} HDH_STAGED=${shq(s.stagedDirectory ?? "")}`,
+        `HDH_ALIAS=${a} HDH_IMAGE=${shq(s.canaryImage)} HDH_PROMOTED=no`,
+    ];
+    if (plan.promote && s.policyDirectory && s.stagedDirectory) {
+        const kept = plan.enableChain ? "" : ` and plugin ${s.alias} enforces it`;
+        lines.push(
+            // Judged before it is live: the plugin's own binary answers the canary's requests with the staged policy.
+            "rc=0; hdh_policy_precheck \"$HDH_STAGED\" \"$HDH_ALIAS\" \"$HDH_IMAGE\" || rc=$?",
+            `[ $rc != 1 ] || { echo "the new policy was not made live; the live one is unchanged${kept}" >&2; `
+                + "exit 6; }",
+            "[ $rc != 2 ] || echo \"hdh: the staged policy could not be checked before going live (no curl, or\" \\",
+            "  \"not our plugin's binary): the canary judges it live, with rollback\" >&2",
+            "hdh_policy_backup \"$HDH_LIVE\" \\",
+            "  || { echo \"cannot back up the live policy: nothing was changed\" >&2; exit 7; }",
+            "HDH_PROMOTED=yes",
+            "hdh_policy_promote \"$HDH_STAGED\" \"$HDH_LIVE\" \\",
+            "  || { echo \"the new policy could not be copied into $HDH_LIVE: the previous files are back\" >&2; \\",
+            "    exit 7; }",
+        );
+    }
+    if (plan.enableChain) {
+        lines.push(`hdh_chain_switch ${json(plan.enableChain)} ${a} ${json(chain)} ${shq(chain[0] ?? "")} '' `
+            + `${names(plan.enableChain)} || { hdh_undo_policy; echo "$undone" >&2; exit 5; }`);
+    } else if (plan.reload) {
+        lines.push(`hdh_chain_switch ${json(chain)} ${shq(chain[0])} ${json(chain)} ${shq(chain[0])} '' `
+            + `${names(chain)} || exit 5`);
+    }
+    if (canary) {
+        // A first enablement is undone (the host as it was); otherwise the plugin stays in the request path, and
+        // enforces the previous policy, checked once more.
+        const restore = plan.restoreChain
+            ? `hdh_chain_switch ${json(plan.restoreChain)} ${shq(plan.restoreChain[0] ?? "")} `
+                + `${json(plan.enableChain ?? chain)} ${a} ${a} ${names(plan.restoreChain)} `
+                + `&& state="authorization is off again, as before this first enablement" `
+                + `|| state="authorization could NOT be taken off again"`
+            : `hdh_recheck ${a}`;
+        lines.push(
+            "if ! seen=$(hdh_canary 2>&1); then",
+            "  hdh_undo_policy",
+            `  ${restore}`,
+            "  hdh_wait_healthy && health=\"Docker answers\" || health=\"Docker does NOT answer\"",
+            "  echo \"$(hdh_one_line \"$seen\"); $undone; $state; $health\" >&2",
+            "  exit 5",
+            "fi",
+        );
+    }
+    return lines.join("\n");
+}
+
+/**
+ * Makes the staged policy live and the plugin enforce it, proven by the canary (see plan/authorization.ts): the
+ * policy is checked before it is live and rolled back if the canary fails afterwards; the plugin is listed first
+ * on a first enablement (rolled back too: the host is then as it was); a plugin already in the request path is
+ * never taken out of it.
+ */
+async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise<AuthorizationState> {
+    const { facts, current } = await preflight(s.connection, { fresh: true });
+    const plan = planAuthorization({
+        alias: s.alias, chain: authorizationChain(current), stagedSha256: s.policySha256, liveSha256: olds?.liveSha256,
+        liveMoved: olds?.policyDirectory !== undefined && olds.policyDirectory !== s.policyDirectory,
+        enforcing: answeredBy(facts.authzAnswer, s.alias),
+    });
+    const canary = s.canaryImage !== "" && (!olds || plan.promote || plan.enableChain !== undefined || plan.reload
+        || olds.pluginReference !== s.pluginReference || olds.canaryImage !== s.canaryImage || !olds.active);
+    const moved = olds?.policyDirectory !== s.policyDirectory ? olds?.policyDirectory : undefined;
+    const out = await change(s.connection, [
         dockerFunctions(s.restartCommand),
         socketFunctions,
+        authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
+        authzFunctions,
         s.canaryImage ? canaryScript(s.canaryImage, s.alias) : "hdh_canary() { :; }",
-        alreadyListed ? "" : `hdh_apply_daemon_json ${withPlugin} reload`,
-        // docker info does not list authz plugins enabled by a reload, so the canary's refusal is the proof.
-        "if ! hdh_canary; then",
-        alreadyListed
-            ? `  hdh_close_socket; hdh_install_daemon_json ${withoutPlugin}; hdh_reload || true; echo "authorization is off and the docker socket closed to non-root users until a policy and plugin pass the canary" >&2`
-            : `  hdh_restore_daemon_json; hdh_reload || true; echo "authorization was rolled back" >&2`,
-        "  exit 5",
-        "fi",
-        // A step that had to take authorization away closed the socket; enforced again, it reopens.
+        authorizationScript(s, current, plan, canary),
+        // A socket closed by an older version of this step is reopened now that the plugin enforces.
         "hdh_reopen_socket",
-        recordScript("authorization", { alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256, at: new Date().toISOString() }),
+        moved ? `hdh_policy_clear ${shq(moved)} || true` : "",
+        recordScript("authorization", {
+            alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256,
+            at: new Date().toISOString(),
+        }),
+        s.policyDirectory ? `echo @@live; ${readFilesScript(s.policyDirectory, [], "*")}` : "",
     ].join("\n"), `enabling authorization plugin ${s.alias}`);
-    return { ...s, active: true };
+    const files = parseReadFiles(out.includes("@@live\n") ? out.slice(out.lastIndexOf("@@live\n") + 7) : "");
+    return {
+        ...s, active: true, liveSha256: s.policyDirectory ? fileSetHash(files) : s.policySha256,
+        livePolicy: s.policyDirectory ? policySummary(files) : undefined,
+        machine: machineIdentity(facts.machineId, s.connection.hostKey),
+    };
 }
 
 /** Implementation of Authorization (loaded by its lazy provider). */
 export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, AuthorizationState> = {
     async check(_olds, news) {
-        checkAlias(targetLabel(news.connection), news.alias);
+        const host = targetLabel(news.connection);
+        checkAlias(host, news.alias);
+        if (typeof news.canaryImage === "string") checkImage(host, "canaryImage", news.canaryImage);
         return { inputs: news };
     },
     async diff(_id, olds, news) {
         const changes = !olds.active || olds.alias !== news.alias || olds.pluginReference !== news.pluginReference
-            || olds.policySha256 !== news.policySha256 || olds.canaryImage !== news.canaryImage;
-        return { changes, replaces: olds.alias !== news.alias ? ["alias"] : [], deleteBeforeReplace: true };
+            || olds.canaryImage !== news.canaryImage || olds.liveSha256 !== news.policySha256
+            || olds.policyDirectory !== news.policyDirectory || olds.stagedDirectory !== news.stagedDirectory
+            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        // A new alias is enabled (first in the chain) before the old one is taken out: no moment without a plugin.
+        return { changes, replaces: olds.alias !== news.alias ? ["alias"] : [], deleteBeforeReplace: false };
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:authz:${inputs.alias}`, outs: await enable(inputs) };
     },
-    async update(_id, _olds, news) {
-        return { outs: await enable(news) };
+    async update(_id, olds, news) {
+        return { outs: await enable(news, olds) };
     },
     async read(id, props) {
         if (!props) throw new Error(`Authorization ${id}: cannot import without its connection`);
-        // Active means enforcing: the preflight asked Docker for something every policy refuses, and this plugin refused it.
+        // Active means enforcing: the preflight asked Docker for something every policy refuses, and this plugin
+        // refused it.
         const { facts } = await preflight(props.connection);
-        const state = { ...props, active: facts.authzAnswer.includes(`authorization denied by plugin ${props.alias}`) };
+        const live = props.policyDirectory ? await readLive(props.connection, props.policyDirectory) : undefined;
+        const state = {
+            ...props, active: answeredBy(facts.authzAnswer, props.alias),
+            liveSha256: live?.sha256 ?? props.liveSha256, livePolicy: live?.summary ?? props.livePolicy,
+        };
         return { id, props: state };
     },
     async delete(_id, props) {
-        const { current } = await preflight(props.connection, { fresh: true });
-        if (!listsAuthorizationPlugin(current, props.alias)) return;
+        const host = targetLabel(props.connection);
+        const { facts, current } = await preflight(props.connection, { fresh: true });
+        const chain = authorizationChain(current);
+        const removal = planAuthorizationRemoval(props.alias, chain, managedAliases(Object.keys(facts.records)));
+        // The last plugin of ours leaving the request path is the start of giving the host back.
+        if (removal.unhardening) checkRemapRemoval(host, facts, props.allowDataRootMove ?? false);
+        const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
+        const given = removal.unhardening;
+        const dirs = [props.policyDirectory, props.stagedDirectory].filter((d): d is string => !!d && given);
         await change(props.connection, [
             dockerFunctions(props.restartCommand),
-            `hdh_apply_daemon_json ${b64(canonicalJson(withAuthorizationPlugin(current, props.alias, false)))} reload`,
+            authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
+            authzFunctions,
+            removal.listed
+                ? `hdh_chain_switch ${json(removal.chain)} ${shq(removal.chain[0] ?? "")} ${json(chain)} `
+                    + `${shq(chain[0] ?? "")} ${shq(props.alias)} ${removal.chain.map(shq).join(" ")} || exit 5`
+                : "",
+            // Given back: the policy folders are emptied (they are ours alone), the previous-policy backup goes.
+            ...dirs.map((d) => `hdh_policy_clear ${shq(d)}`),
+            given ? "rm -rf \"$HDH_PREVIOUS\"" : "",
+            given && props.stagedDirectory ? `rmdir ${shq(props.stagedDirectory)} 2>/dev/null || true` : "",
             `rm -f ${RECORD_DIR}/authorization.json`,
         ].join("\n"), `disabling authorization plugin ${props.alias}`);
     },

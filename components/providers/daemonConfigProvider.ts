@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evaluateCisDaemon } from "../plan/cis";
+import { checkRemapRemoval } from "../plan/authorization";
+import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { checkNetworkExposure } from "../plan/daemonExposure";
 import { HostInputError } from "../plan/errors";
 import {
@@ -36,6 +38,8 @@ export interface DaemonConfigState {
     restarts: number;
     /** The host's daemon.json before we first changed it (null: there was none), restored verbatim on destroy. */
     original: string | null;
+    /** The machine this state describes: destroy gives back what it recorded only there (plan/machineIdentity.ts). */
+    machine?: MachineIdentity;
     /** CIS Docker Benchmark section 2 (daemon) results, as `read` (refresh) last found them (titles: plan/cis.ts). */
     cis?: { id: string; status: string; detail: string }[];
 }
@@ -106,7 +110,11 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
 async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, text: string | null,
     previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
     const sha256 = text === null ? sha256Hex("") : configSha256(desired);
-    const base = { ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion, initSystem: facts.initSystem, dockerAction: undefined };
+    const base = {
+        ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion,
+        initSystem: facts.initSystem, dockerAction: undefined,
+        machine: machineIdentity(facts.machineId ?? "", state.connection.hostKey),
+    };
     if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
     const out = await change(state.connection, [
@@ -139,7 +147,10 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {
-        const changes = canonicalJson(olds.settings) !== canonicalJson(news.settings) || olds.restartCommand !== news.restartCommand;
+        // allowDataRootMove counts too: destroy reads it from the state, so a change must reach the state.
+        const changes = canonicalJson(olds.settings) !== canonicalJson(news.settings)
+            || olds.restartCommand !== news.restartCommand
+            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         return { changes };
     },
     async create(inputs) {
@@ -164,6 +175,9 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         // Our keys go back to what they were before us, entry by entry for objects; a key edited by hand since
         // (unless a refresh took the edit into the state) is left as the operator made it.
         const restored = planDaemonConfigRemoval({ current, applied: props.settings, previous: props.previous }).config;
+        // Remapping turned off under running containers would release IDs they still run as.
+        const remapOff = (current["userns-remap"] ?? null) !== (restored["userns-remap"] ?? null);
+        if (remapOff) checkRemapRemoval(host, facts, props.allowDataRootMove);
         // Nothing else changed since we came: put back the operator's own file, byte for byte (or no file).
         const original = props.original === null ? (Object.keys(restored).length === 0 ? null : undefined)
             : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored) ? props.original : undefined;

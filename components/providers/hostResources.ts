@@ -33,17 +33,22 @@ function hostResource<S, I extends keyof S>(type: string, implFile: string, comp
 }
 
 /** The remap user's subordinate ID range in /etc/subuid and /etc/subgid. */
-export const SubordinateIds = hostResource<SubordinateIdsState, "connection" | "owner" | "count" | "requestedStart" | "preferredStart">(
-    "SubordinateIds", "subordinateIdsProvider", ["start", "gidStart", "addedByUs", "userCreatedByUs"]);
+export const SubordinateIds = hostResource<SubordinateIdsState,
+    "connection" | "owner" | "count" | "requestedStart" | "preferredStart" | "allowDataRootMove">(
+    "SubordinateIds", "subordinateIdsProvider",
+    ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
 
 /** The daemon.json keys we own (all but `authorization-plugins`), applied with a restart or reload. */
 export const DaemonConfig = hostResource<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">(
     "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
-export const DockerPlugin = hostResource<DockerPluginState, "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand">(
-    "DockerPlugin", "pluginProvider", ["changeProcedure", "enabled", "installedReference"]);
+export const DockerPlugin = hostResource<DockerPluginState,
+    "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand" | "allowDataRootMove">(
+    "DockerPlugin", "pluginProvider", ["changeProcedure", "enabled", "installedReference", "machine"]);
 
 /** The plugin in daemon.json `authorization-plugins`, proven by the canary. */
-export const Authorization = hostResource<AuthorizationState, "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage" | "restartCommand">(
-    "Authorization", "authorizationProvider", ["active"]);
+export const Authorization = hostResource<AuthorizationState,
+    "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage" | "restartCommand" | "policyDirectory"
+    | "stagedDirectory" | "allowDataRootMove">(
+    "Authorization", "authorizationProvider", ["active", "liveSha256", "livePolicy", "machine"]);

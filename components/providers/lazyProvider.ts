@@ -1,29 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
+import { compiledModule } from "../packagePaths";
 
 /**
  * A dynamic provider whose methods load their implementation when they run.
  *
  * Pulumi serializes a dynamic provider's functions into the state. Serializing our SSH code and its imports by
- * value is fragile and bloats the state, so the serialized functions only hold the implementation module's
- * path: the absolute one of the program that wrote the state, and, when the project has moved since (a fresh
- * clone running `pulumi destroy`), the same path relative to the provider's working directory (the project).
+ * value is fragile and bloats the state, so the serialized functions only hold the absolute path of the
+ * implementation's compiled JavaScript in this package (`compiledModule`: the sibling .js in the npm package,
+ * dist/ when the program runs from the TypeScript sources), resolved when the program runs. The provider process
+ * loads plain JavaScript (no ts-node) and never looks in its working directory. `implProjectPath` is unused.
  *
  * With `onUnreachable: "skip"` (set by a fleet), an unreachable host never stops the run: its checks and reads
  * keep what the state knows (the step shows no change, and one warning names the host and the cause), and the
  * fleet's last rollout gate reports it as not converged. Creating a step on such a host still fails.
  */
 export function lazyProvider(implAbsolutePath: string, implProjectPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
+    const compiled = compiledModule(implAbsolutePath); // a plain string in the serialized functions
     const loadModule = (file: string) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const nodePath = require("path");
-        const absolute = nodePath.join(nodePath.dirname(implAbsolutePath), file);
-        try {
-            return require(require.resolve(absolute));
-        } catch {
-            return require(require.resolve(nodePath.resolve(process.cwd(), nodePath.dirname(implProjectPath), file)));
-        }
+        return require(nodePath.join(nodePath.dirname(compiled), file));
     };
-    const load = (): pulumi.dynamic.ResourceProvider => loadModule(require("path").basename(implAbsolutePath)).provider;
+    const load = (): pulumi.dynamic.ResourceProvider => loadModule(require("path").basename(compiled)).provider;
     // Only where the program asked for it (a fleet does): a single host that cannot be reached fails the run.
     const unreachable = (props: { connection?: unknown; onUnreachable?: string }, e: unknown): string | undefined =>
         props.connection && props.onUnreachable === "skip" ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;
@@ -32,6 +30,25 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
     const withoutMark = (inputs: Record<string, unknown>) => {
         const { unreachable: _mark, ...rest } = inputs;
         return rest;
+    };
+    // Which machine a step's connection now reaches (plan/machineIdentity.ts); the host is read only when the
+    // pinned key alone cannot tell (from the run's shared preflight).
+    const machineChange = async (olds: Record<string, unknown>, news: Record<string, unknown>): Promise<string> => {
+        if (!olds.connection || !news.connection) return "same-target";
+        const plan = loadModule("../plan/machineIdentity");
+        const before = { connection: olds.connection, recorded: olds.machine };
+        const decide = (current?: unknown) => plan.planMachineChange(before, { connection: news.connection, current });
+        const first = decide();
+        if (first !== "need-identity") return first;
+        const { facts } = await loadModule("preflight").preflight(news.connection);
+        return decide(plan.machineIdentity(facts.machineId ?? "", (news.connection as { hostKey?: unknown }).hostKey));
+    };
+    // Every step's state names the machine it describes; providers that read the host add its machine-id.
+    const withMachine = <R extends { outs?: Record<string, unknown> }>(r: R): R => {
+        const outs = r.outs;
+        if (!outs?.connection || outs.machine) return r;
+        const hostKey = (outs.connection as { hostKey?: unknown }).hostKey;
+        return { ...r, outs: { ...outs, machine: loadModule("../plan/machineIdentity").machineIdentity("", hostKey) } };
     };
     return {
         // Bad input found by a check becomes a check failure: the CLI shows the message (host, field, fix) plainly.
@@ -60,9 +77,16 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
                 }
             }
             const p = load();
-            return p.diff ? p.diff(id, olds, news) : {};
+            // Another machine is a replace, the old one given back first: its record must not follow the step.
+            const moved = await machineChange(olds, news);
+            if (moved === "other-machine") {
+                return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+            }
+            const found = p.diff ? await p.diff(id, olds, news) : {};
+            // The same machine reached another way: an update, so the state keeps the new connection.
+            return moved === "same-machine" && !found.changes ? { ...found, changes: true } : found;
         },
-        create: async (inputs) => plain(await load().create(withoutMark(inputs))),
+        create: async (inputs) => plain(withMachine(await load().create(withoutMark(inputs)))),
         // What `read` finds on the host becomes the inputs too (computed fields aside), so after a refresh the
         // next preview shows the repair key by key.
         read: async (id, props) => {
@@ -74,12 +98,14 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
                 if (!props || !unreachable(props, e)) throw e;
                 found = { id, props };
             }
-            const inputs = found.props ? Object.fromEntries(Object.entries(found.props).filter(([k]) => !computedKeys.includes(k))) : undefined;
+            const input = ([k]: [string, unknown]) => !computedKeys.includes(k) && k !== "machine";
+            const inputs = found.props ? Object.fromEntries(Object.entries(found.props).filter(input)) : undefined;
             return plain({ ...found, inputs });
         },
         update: async (id, olds, news) => {
             const p = load();
-            return plain(p.update ? await p.update(id, olds, withoutMark(news)) : { outs: withoutMark(news) });
+            const updated = p.update ? await p.update(id, olds, withoutMark(news)) : { outs: withoutMark(news) };
+            return plain(withMachine(updated));
         },
         delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
     };

@@ -1,11 +1,23 @@
+import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
 import { shq } from "../host/shell";
 import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
-import { checkAlias, withAuthorizationPaused } from "./authzScripts";
+import { authzFunctions, authzVariables, checkAlias, maintenanceLines, pluginStepsScript } from "./authzScripts";
 import { HostInputError } from "../plan/errors";
+import { JsonObject } from "../plan/json";
+import { authorizationChain, chainLists } from "../plan/authorizationChain";
+import { checkRemapRemoval, planAuthorizationRemoval, promotionLockModule } from "../plan/authorization";
+import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
+import {
+    CHANGE_PROCEDURE, PluginChangePlan, managedAliases, normalizeReference, planPluginChange, planPluginRemoval,
+    swapAlias,
+} from "../plan/pluginChange";
+import { sha256Hex } from "../plan/sha256";
 import { change, preflight } from "./preflight";
+
+export { CHANGE_PROCEDURE, normalizeReference } from "../plan/pluginChange";
 
 /** Inputs and state of DockerPlugin (see dockerPlugin.ts). */
 export interface DockerPluginState {
@@ -23,61 +35,66 @@ export interface DockerPluginState {
      * moves, so a plugin installed under another one is invisible and a change here reinstalls it.
      */
     dataRootKey: string;
+    /** Allow removing the last enforcing plugin while containers run under userns-remap (see checkRemapRemoval). */
+    allowDataRootMove?: boolean;
     /** How a change is carried out while the plugin guards the host (shown in previews). */
     changeProcedure: string;
     /** Whether the plugin is enabled on the host. */
     enabled: boolean;
     /** The reference Docker reports for the installed plugin (empty when missing). */
     installedReference: string;
+    /** The machine this state describes (see plan/machineIdentity.ts). */
+    machine?: MachineIdentity;
 }
 
-/** A reference as Docker stores it (`busybox:1` is `docker.io/library/busybox:1`), so upstream images compare equal. */
-export function normalizeReference(ref: string): string {
-    const parts = ref.split("/");
-    const hasRegistry = parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost");
-    if (hasRegistry) return ref;
-    return `docker.io/${parts.length === 1 ? "library/" : ""}${ref}`;
+/** The settings as recorded on the host once applied (`plugin-settings.<alias>`; the format older runs wrote). */
+function settingsKey(settings: Record<string, string>): string {
+    return b64(JSON.stringify(Object.entries(settings).sort()));
 }
 
-export const CHANGE_PROCEDURE =
-    "docker socket closed to non-root users; authorization paused; plugin installed/upgraded/enabled; authorization restored; socket reopened";
-
-function settingArgs(settings: Record<string, string>): string {
-    return Object.entries(settings).sort().map(([k, v]) => shq(`${k}=${v}`)).join(" ");
-}
-
-/** One idempotent script: install or upgrade to the pinned reference, apply settings, enable. */
-function ensureScript(s: DockerPluginState): string {
-    const a = shq(s.alias);
-    const ref = shq(s.reference);
-    return `
-if docker plugin inspect ${a} >/dev/null 2>&1; then
-  if [ "$(docker plugin inspect -f '{{.PluginReference}}' ${a})" != ${shq(normalizeReference(s.reference))} ]; then
-    docker plugin disable -f ${a} >/dev/null 2>&1 || true
-    docker plugin upgrade --grant-all-permissions --skip-remote-check ${a} ${ref} >/dev/null
-  fi
-else
-  docker plugin install --grant-all-permissions --disable --alias ${a} ${ref} >/dev/null
-fi
-want=${shq(b64(JSON.stringify(Object.entries(s.settings).sort())))}
-have=$(cat ${shq(`${RECORD_DIR}/plugin-settings.${s.alias}`)} 2>/dev/null || true)
-if [ "$want" != "$have" ] || [ "$(docker plugin inspect -f '{{.Enabled}}' ${a})" != true ]; then
-  docker plugin disable -f ${a} >/dev/null 2>&1 || true
-  ${Object.keys(s.settings).length ? `docker plugin set ${a} ${settingArgs(s.settings)}` : ":"}
-  echo "$want" > ${shq(`${RECORD_DIR}/plugin-settings.${s.alias}`)}
-  docker plugin enable ${a} >/dev/null
-fi
-`;
+/**
+ * The script of a plugin plan: the maintenance token (when a plugin enforces) placed in the policy folder of
+ * every listed plugin and of ours, the steps, and the token removed whatever happens.
+ */
+export function pluginScript(s: DockerPluginState, current: JsonObject, plan: PluginChangePlan, token: string): string {
+    const chain = authorizationChain(current);
+    const source = s.settings["policies.source"] ?? "";
+    const ensure = () => ({
+        reference: s.reference, normalized: normalizeReference(s.reference), settingsKey: settingsKey(s.settings),
+        settings: Object.entries(s.settings).sort().map(([k, v]) => `${k}=${v}`),
+    });
+    return [
+        dockerFunctions(s.restartCommand),
+        authzVariables(sha256Hex(token), promotionLockModule()),
+        authzFunctions,
+        // The plugin's policy mount needs its folder (the policy step writes a staging folder, not this one).
+        source ? `mkdir -p ${shq(source)}` : "",
+        ...(plan.maintenance ? maintenanceLines(token, [source], chain) : []),
+        pluginStepsScript(plan.steps, { current, ensure }),
+        "hdh_maint_end",
+    ].join("\n");
 }
 
 async function converge(s: DockerPluginState): Promise<DockerPluginState> {
-    const { current } = await preflight(s.connection, { fresh: true });
-    await change(s.connection, [
-        dockerFunctions(s.restartCommand),
-        withAuthorizationPaused(current, s.alias, ensureScript(s)),
-        recordScript("plugin", { alias: s.alias, reference: s.reference, settings: s.settings, at: new Date().toISOString() }),
-    ].join("\n"), `installing plugin ${s.reference} as ${s.alias}`);
-    return { ...s, enabled: true, installedReference: normalizeReference(s.reference) };
+    const { facts, current } = await preflight(s.connection, { fresh: true });
+    const plan = planPluginChange({
+        alias: s.alias, reference: s.reference, settingsKey: settingsKey(s.settings),
+        chain: authorizationChain(current),
+        installed: findPlugin(facts, s.alias), recordedSettings: facts.records[`plugin-settings.${s.alias}`]?.trim(),
+        swap: findPlugin(facts, swapAlias(s.alias)),
+    });
+    if (plan.steps.length > 0) {
+        await change(s.connection, [
+            pluginScript(s, current, plan, randomBytes(32).toString("hex")),
+            recordScript(`plugin.${s.alias}`, {
+                alias: s.alias, reference: s.reference, settings: s.settings, at: new Date().toISOString(),
+            }),
+        ].join("\n"), `installing plugin ${s.reference} as ${s.alias}`);
+    }
+    return {
+        ...s, enabled: true, installedReference: normalizeReference(s.reference),
+        machine: machineIdentity(facts.machineId, s.connection.hostKey),
+    };
 }
 
 /** Implementation of DockerPlugin (loaded by its lazy provider). */
@@ -85,17 +102,23 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
     async check(_olds, news) {
         const host = targetLabel(news.connection);
         if (!/[:@]/.test(news.reference.split("/").pop() ?? "") || news.reference.endsWith(":latest")) {
-            throw new HostInputError(host, "plugin.image", `"${news.reference}" is not pinned`, "use a versioned tag or a digest");
+            throw new HostInputError(host, "plugin.image", `"${news.reference}" is not pinned`,
+                "use a versioned tag or a digest");
         }
         checkAlias(host, news.alias);
         return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
     },
     async diff(_id, olds, news) {
-        const replaces = olds.alias !== news.alias ? ["alias"] : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
+        const replaces = olds.alias !== news.alias ? ["alias"]
+            : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
+        const settings = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort());
         const changes = replaces.length > 0 || olds.reference !== news.reference || !olds.enabled
             || normalizeReference(olds.installedReference) !== normalizeReference(news.reference)
-            || JSON.stringify(Object.entries(olds.settings).sort()) !== JSON.stringify(Object.entries(news.settings).sort());
-        return { changes, replaces, deleteBeforeReplace: true };
+            || settings(olds.settings) !== settings(news.settings)
+            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        // A new alias is installed beside the old one, which is removed last (after the new one enforces); a new
+        // data root cannot hold the old plugin, so that one goes first.
+        return { changes, replaces, deleteBeforeReplace: replaces.includes("dataRootKey") };
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:plugin:${inputs.alias}`, outs: await converge(inputs) };
@@ -106,17 +129,24 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
     async read(id, props) {
         if (!props) throw new Error(`DockerPlugin ${id}: cannot import without its connection`);
         // When the policy refuses our requests (e.g. it was removed), the list is empty: that reads as "not
-        // enabled", and the next up puts the plugin through the pause, which sees the truth.
+        // enabled", and the next up checks again with the maintenance token.
         const found = findPlugin((await preflight(props.connection)).facts, props.alias);
         const state = { ...props, installedReference: found?.reference ?? "", enabled: found?.enabled ?? false };
         return { id, props: state };
     },
     async delete(_id, props) {
-        const { current } = await preflight(props.connection, { fresh: true });
-        const remove = `docker plugin disable -f ${shq(props.alias)} >/dev/null 2>&1 || true
-docker plugin rm -f ${shq(props.alias)} >/dev/null 2>&1 || true
-rm -f ${RECORD_DIR}/plugin.json ${shq(`${RECORD_DIR}/plugin-settings.${props.alias}`)}`;
-        await change(props.connection, [dockerFunctions(props.restartCommand), withAuthorizationPaused(current, props.alias, remove, false)].join("\n"),
-            `removing plugin ${props.alias}`);
+        const host = targetLabel(props.connection);
+        const { facts, current } = await preflight(props.connection, { fresh: true });
+        const chain = authorizationChain(current);
+        // Taking the last plugin of ours out of the request path gives the host back: not under running containers.
+        const ours = managedAliases(Object.keys(facts.records));
+        if (chainLists(chain, props.alias) && planAuthorizationRemoval(props.alias, chain, ours).unhardening) {
+            checkRemapRemoval(host, facts, props.allowDataRootMove ?? false);
+        }
+        const plan = planPluginRemoval(props.alias, chain, findPlugin(facts, swapAlias(props.alias)) !== undefined);
+        await change(props.connection, [
+            pluginScript(props, current, plan, randomBytes(32).toString("hex")),
+            `rm -f ${shq(`${RECORD_DIR}/plugin.${props.alias}.json`)} ${RECORD_DIR}/plugin.json`,
+        ].join("\n"), `removing plugin ${props.alias}`);
     },
 };

@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInputError } from "../plan/errors";
-import { parseLoginDefs, parseSubordinateIds, planSubordinateRange, releaseSubordinateRange } from "../plan/subordinateIds";
+import {
+    SubordinateLineRecord, legacyLineRecord, parseLoginDefs, parseSubordinateIds, planSubordinateRange,
+    releaseOwnedLine, trackSubordinateLines,
+} from "../plan/subordinateIds";
+import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
+import { checkRemapRemoval } from "../plan/authorization";
 import { RECORD_DIR, b64, recordScript } from "../host/dockerd";
 import { shq } from "../host/shell";
 import { change, preflight } from "./preflight";
@@ -21,10 +26,48 @@ export interface SubordinateIdsState {
     /** The range in /etc/subuid and /etc/subgid (0 when missing on the host). */
     start: number;
     gidStart: number;
-    /** Whether this resource added the entries (and so removes them on destroy) or found them in place. */
+    /** Whether this resource wrote the line in either file (see `lines` for which, and what it replaced). */
     addedByUs: boolean;
+    /** Per file: the owner's line, whether we wrote it, and the operator lines it replaced (restored on destroy). */
+    lines?: { subuid: SubordinateLineRecord; subgid: SubordinateLineRecord };
     /** Whether this resource created the remap user. */
     userCreatedByUs: boolean;
+    /** Allow releasing the range while containers run under it (see checkRemapRemoval). */
+    allowDataRootMove?: boolean;
+    /** The machine this state describes (see plan/machineIdentity.ts). */
+    machine?: MachineIdentity;
+}
+
+/** The owner's line in each file, who wrote it and what it replaced. */
+type LineRecords = { subuid: SubordinateLineRecord; subgid: SubordinateLineRecord };
+
+/** What the host's record says (written before each change, so a run killed half-way is not forgotten). */
+interface HostRecord {
+    owner?: string;
+    lines?: LineRecords;
+    userCreatedByUs?: boolean;
+}
+
+const RECORD = "subordinate-ids.json";
+
+function hostRecord(records: Record<string, string>, owner: string): HostRecord | undefined {
+    try {
+        const r = JSON.parse(records[RECORD] ?? "") as HostRecord;
+        return r.owner === owner && r.lines?.subuid && r.lines?.subgid ? r : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The line ownership: the host's record (written before every change, so never older than the state, and right
+ * after a run that died before the state was saved), else the state's, else what an older state's flag implies.
+ */
+function ownership(props: SubordinateIdsState, records: Record<string, string>): LineRecords {
+    return hostRecord(records, props.owner)?.lines ?? props.lines ?? {
+        subuid: legacyLineRecord(props.addedByUs, props.owner, { start: props.start, count: props.count }),
+        subgid: legacyLineRecord(props.addedByUs, props.owner, { start: props.gidStart, count: props.count }),
+    };
 }
 
 const FILES = ["/etc/subuid", "/etc/subgid"] as const;
@@ -34,12 +77,17 @@ interface IdFiles {
     subgid: string;
     loginDefs: string;
     userExists: boolean;
+    records: Record<string, string>;
+    machineId: string;
 }
 
 /** The ID files from the preflight (fresh when about to change them). */
 async function readIdFiles(connection: SshTarget, owner: string, fresh = false): Promise<IdFiles> {
     const { facts } = await preflight(connection, { fresh });
-    return { subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs, userExists: facts.users.includes(owner) };
+    return {
+        subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs, userExists: facts.users.includes(owner),
+        records: facts.records ?? {}, machineId: facts.machineId ?? "",
+    };
 }
 
 /**
@@ -91,19 +139,32 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const uid = plan("/etc/subuid", files.subuid, bounds.subUidMin, bounds.subUidMax, olds?.start);
     const gid = plan("/etc/subgid", files.subgid, bounds.subGidMin, bounds.subGidMax, olds?.gidStart);
     const createUser = !files.userExists;
+    // What we owned before (on a create too: a run that died before the state was saved left its record).
+    const record = olds ? ownership(olds, files.records) : hostRecord(files.records, news.owner)?.lines;
+    const lines = {
+        subuid: trackSubordinateLines(record?.subuid, files.subuid, uid.content, news.owner),
+        subgid: trackSubordinateLines(record?.subgid, files.subgid, gid.content, news.owner),
+    };
+    const found = hostRecord(files.records, news.owner);
+    const userCreatedByUs = found?.userCreatedByUs ?? olds?.userCreatedByUs ?? createUser;
     if (uid.action !== "keep" || gid.action !== "keep" || createUser) {
         await change(news.connection, [
+            // The record first: whatever happens next, destroy knows which lines are ours and what they replaced.
+            recordScript("subordinate-ids", {
+                owner: news.owner, lines, userCreatedByUs, subuid: uid.range, subgid: gid.range,
+                at: new Date().toISOString(),
+            }),
             writeScript(files, { subuid: uid.content, subgid: gid.content }, news.owner, createUser),
-            recordScript("subordinate-ids", { owner: news.owner, subuid: uid.range, subgid: gid.range, at: new Date().toISOString() }),
         ].join("\n"), `reserving subordinate IDs for ${news.owner}`);
     }
     return {
         ...news,
         start: uid.range.start,
         gidStart: gid.range.start,
-        // Once ours, always ours: a repaired entry stays ours; an entry that was already there is never ours.
-        addedByUs: olds?.addedByUs ?? (uid.action !== "keep" || gid.action !== "keep"),
-        userCreatedByUs: olds?.userCreatedByUs ?? createUser,
+        lines,
+        addedByUs: lines.subuid.ours || lines.subgid.ours,
+        userCreatedByUs,
+        machine: machineIdentity(files.machineId, news.connection.hostKey),
     };
 }
 
@@ -127,7 +188,8 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
     async diff(_id, olds, news) {
         const replaces = olds.owner !== news.owner ? ["owner"] : [];
         const moved = news.requestedStart !== undefined && news.requestedStart !== olds.start;
-        const changes = replaces.length > 0 || olds.count !== news.count || moved || !olds.start || !olds.gidStart;
+        const changes = replaces.length > 0 || olds.count !== news.count || moved || !olds.start || !olds.gidStart
+            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         // A new owner's range is reserved before the old one is released (two owners never clash).
         return { changes, replaces, deleteBeforeReplace: false };
     },
@@ -148,15 +210,18 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         return { id, props: state };
     },
     async delete(_id, props) {
-        if (!props.addedByUs && !props.userCreatedByUs) return;
         const files = await readIdFiles(props.connection, props.owner, true);
-        const after = props.addedByUs
-            ? {
-                subuid: releaseSubordinateRange(files.subuid, props.owner, { start: props.start, count: props.count }),
-                subgid: releaseSubordinateRange(files.subgid, props.owner, { start: props.gidStart, count: props.count }),
-            }
-            : { subuid: files.subuid, subgid: files.subgid };
-        const removeUser = props.userCreatedByUs ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
+        // Still remapped (a destroy that went on past a refusal): containers may run as these IDs.
+        const { facts } = await preflight(props.connection);
+        checkRemapRemoval(targetLabel(props.connection), facts, props.allowDataRootMove ?? false);
+        const owned = ownership(props, files.records);
+        const userCreatedByUs = hostRecord(files.records, props.owner)?.userCreatedByUs ?? props.userCreatedByUs;
+        if (!owned.subuid.ours && !owned.subgid.ours && !userCreatedByUs) return;
+        // Per file and per line: our line goes, or gives way to the lines it replaced; any other line stays.
+        const after = {
+            subuid: releaseOwnedLine(files.subuid, owned.subuid), subgid: releaseOwnedLine(files.subgid, owned.subgid),
+        };
+        const removeUser = userCreatedByUs ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
         await change(props.connection, [writeScript(files, after, props.owner, false), removeUser, `rm -f ${RECORD_DIR}/subordinate-ids.json`].join("\n"),
             `releasing subordinate IDs of ${props.owner}`);
     },

@@ -170,7 +170,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["up", "--yes"]);
     });
 
-    test("a policy that fails the canary under enforcement leaves no untrusted user an unchecked Docker", () => {
+    test("a policy that fails the canary never goes live: each host enforces the previous one", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-strict-policy-"));
         for (const f of fs.readdirSync(path.join(ROOT, "policies"))) {
             if (f.endsWith(".rego") || f === "data.json") fs.copyFileSync(path.join(ROOT, "policies", f), path.join(dir, f));
@@ -180,10 +180,13 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "set", "policyDirectory", dir]);
         const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/canary: .*refused[\s\S]*authorization is off and the docker socket closed to non-root users/);
+        const said = r.stdout + r.stderr;
+        expect(said).toMatch(/canary \(staged policy, not live\): a compliant container would be refused: .*too/);
+        expect(said).toMatch(/the new policy was not made live; the live one is unchanged and plugin hdh-authz/);
         for (const h of hosts) {
-            expect(onHost(h, "stat -c %a /var/run/docker.sock").trim()).toBe("600");
-            expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toBeUndefined();
+            expect(onHost(h, "stat -c %a /var/run/docker.sock").trim()).toBe("660");
+            expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
+            expect(hostFile(h, "/etc/docker/policies/too_strict.rego")).toBe("ABSENT\n");
         }
         run(["config", "rm", "policyDirectory"]);
         fs.rmSync(dir, { recursive: true });
@@ -200,7 +203,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "set", "pluginImage", `${fleet.registry}/hdh/opa-authz:${tag}`]);
         const preview = run(["preview", "--diff"]);
         expect(preview).toMatch(new RegExp(`reference\\s*:\\s*"localhost:5000/hdh/opa-authz:0\\.1\\.0" => "localhost:5000/hdh/opa-authz:${tag}"`));
-        expect(preview).toMatch(/changeProcedure\s*:\s*"docker socket closed to non-root users; authorization paused;/);
+        expect(preview).toMatch(/changeProcedure\s*:\s*"new version enabled beside the enforcing one \(swap alias\);/);
         const pids = hosts.map(dockerdPid);
         run(["up", "--yes"]);
         for (const h of hosts) {

@@ -5,7 +5,10 @@ import {
     parseLoginDefs,
     parseSubordinateIds,
     planSubordinateRange,
+    legacyLineRecord,
+    releaseOwnedLine,
     releaseSubordinateRange,
+    trackSubordinateLines,
 } from "../../components/plan/subordinateIds";
 
 const plan = (content: string, extra: Partial<SubordinateRangeRequest> = {}) =>
@@ -306,5 +309,94 @@ describe("planSubordinateRange: the fleet's preferred start", () => {
         const err = thrown(() => plan("alice:296608:65536\n", { preferredStart: 296608 }));
         expect(err.field).toBe("userns (fleet ID range)");
         expect(err.message).toMatch(/overlaps alice's range \[296608, 362144\).*Fix: .*fleetIdRange: false/);
+    });
+});
+
+describe("per-file, per-line ownership: destroy gives back exactly what was there", () => {
+    const owner = "dockremap";
+    const change = (content: string, extra: Partial<SubordinateRangeRequest> = {}) => plan(content, extra).content;
+
+    test("a line we add is ours and goes on destroy; every other line stays byte for byte", () => {
+        const before = "alice:100000:65536\r\n# note\n";
+        const after = change(before);
+        const rec = trackSubordinateLines(undefined, before, after, owner);
+        expect(rec).toEqual({ line: "dockremap:165536:65536", ours: true, replaced: [] });
+        expect(releaseOwnedLine(after, rec)).toBe(before);
+    });
+
+    test("a valid line we find is not ours: destroy leaves it", () => {
+        const before = "dockremap:100000:65536\n";
+        const rec = trackSubordinateLines(undefined, before, change(before), owner);
+        expect(rec).toEqual({ line: "dockremap:100000:65536", ours: false, replaced: [] });
+        expect(releaseOwnedLine(before, rec)).toBe(before);
+    });
+
+    test("a line we rewrite gives way to the operator's original lines on destroy (duplicates too)", () => {
+        const before = "alice:100000:65536\ndockremap:300000:1000\nbob:400000:10\ndockremap:500000:5\n";
+        const after = change(before);
+        expect(after).toBe("alice:100000:65536\ndockremap:300000:65536\nbob:400000:10\n");
+        const rec = trackSubordinateLines(undefined, before, after, owner);
+        const replaced = ["dockremap:300000:1000", "dockremap:500000:5"];
+        expect(rec).toEqual({ line: "dockremap:300000:65536", ours: true, replaced });
+        expect(releaseOwnedLine(after, rec)).toBe(`alice:100000:65536\n${replaced.join("\n")}\nbob:400000:10\n`);
+    });
+
+    test("the files are owned separately: a subgid line we found is never removed with a subuid line we added", () => {
+        const subuid = "";
+        const subgid = "dockremap:700000:65536\n";
+        const uid = trackSubordinateLines(undefined, subuid, change(subuid), owner);
+        const gid = trackSubordinateLines(undefined, subgid, change(subgid), owner);
+        expect([uid.ours, gid.ours]).toEqual([true, false]);
+        expect(releaseOwnedLine(change(subuid), uid)).toBe("");
+        expect(releaseOwnedLine(subgid, gid)).toBe(subgid);
+    });
+
+    test("once ours, still ours; operator lines replaced earlier are still owed back after a later rewrite", () => {
+        const first = "dockremap:300000:1000\n";
+        const second = change(first);
+        const rec1 = trackSubordinateLines(undefined, first, second, owner);
+        const third = change(second, { count: 131072 });
+        const rec2 = trackSubordinateLines(rec1, second, third, owner);
+        expect(rec2).toEqual({ line: "dockremap:300000:131072", ours: true, replaced: ["dockremap:300000:1000"] });
+        expect(releaseOwnedLine(third, rec2)).toBe(first);
+        // Nothing changed on this run: the record stays as it was.
+        expect(trackSubordinateLines(rec2, third, third, owner)).toEqual(rec2);
+    });
+
+    test("a found line we later rewrite becomes ours, and the operator's line is owed back", () => {
+        const found = "dockremap:300000:65536\n";
+        const rec1 = trackSubordinateLines(undefined, found, found, owner);
+        const next = change(found, { count: 131072 });
+        const rec2 = trackSubordinateLines(rec1, found, next, owner);
+        expect(rec2).toEqual({ line: "dockremap:300000:131072", ours: true, replaced: ["dockremap:300000:65536"] });
+        expect(releaseOwnedLine(next, rec2)).toBe(found);
+    });
+
+    test("a recorded change that never reached the file, planned again, owes the operator's line back once", () => {
+        const before = "dockremap:300000:1000\n";
+        const after = change(before);
+        const recorded = trackSubordinateLines(undefined, before, after, owner);
+        // The write failed (the file changed meanwhile): the next run plans the same change from the same file.
+        const again = trackSubordinateLines(recorded, before, after, owner);
+        expect(again).toEqual({ line: "dockremap:300000:65536", ours: true, replaced: ["dockremap:300000:1000"] });
+    });
+
+    test("our line removed or edited by hand since: destroy changes nothing", () => {
+        const rec = { line: "dockremap:300000:65536", ours: true, replaced: ["dockremap:300000:1000"] };
+        expect(releaseOwnedLine("alice:1:2\n", rec)).toBe("alice:1:2\n");
+        expect(releaseOwnedLine("dockremap:300000:65537\n", rec)).toBe("dockremap:300000:65537\n");
+    });
+
+    test("an older state's single flag: our range line in each file, nothing to restore", () => {
+        expect(legacyLineRecord(true, owner, { start: 231072, count: 65536 }))
+            .toEqual({ line: "dockremap:231072:65536", ours: true, replaced: [] });
+        expect(legacyLineRecord(true, owner, { start: 0, count: 65536 }).ours).toBe(false);
+        expect(legacyLineRecord(false, owner, { start: 231072, count: 65536 }).ours).toBe(false);
+    });
+
+    test("an unterminated file keeps its last line intact when our line goes", () => {
+        const rec = { line: "dockremap:300000:65536", ours: true, replaced: [] };
+        expect(releaseOwnedLine("alice:1:2\ndockremap:300000:65536", rec)).toBe("alice:1:2\n");
+        expect(releaseOwnedLine("dockremap:300000:65536\nalice:1:2", rec)).toBe("alice:1:2");
     });
 });
