@@ -6,8 +6,10 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildFleetReport, renderJUnit, renderMarkdown, renderTable } from "../plan/fleetReport";
-import { PreviewDocument, hostReportsFromPreview } from "../plan/fleetStatus";
+import { buildFleetReport, renderTable } from "../plan/fleetReport";
+import { fleetReportFiles } from "../plan/fleetReportFiles";
+import { hostReportsFromPreview } from "../plan/fleetStatus";
+import { PreviewJson, parsePreview } from "../plan/previewJson";
 
 function arg(args: string[], name: string): string | undefined {
     const i = args.indexOf(name);
@@ -24,19 +26,18 @@ function main(args: string[]): number {
     const preview = spawnSync("pulumi", ["preview", "--json", "--show-sames", "--refresh", "--stack", stack], {
         encoding: "utf8", maxBuffer: 1024 * 1024 * 1024,
     });
-    let doc: PreviewDocument;
+    let doc: PreviewJson;
     try {
-        doc = JSON.parse(preview.stdout) as PreviewDocument;
+        doc = parsePreview(preview.stdout);
     } catch {
         const why = (preview.stderr || preview.stdout).trim().split("\n").slice(-3).join(" ");
         console.error(`fleet:report: pulumi preview of stack ${stack} failed: ${why}`);
         return 1;
     }
+    // The consistency report: hosts against the state (drift by key); planned changes are the review's business.
     const report = buildFleetReport(stack, hostReportsFromPreview(doc), new Date());
     fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
-    fs.writeFileSync(path.join(out, "report.md"), renderMarkdown(report));
-    fs.writeFileSync(path.join(out, "report.xml"), renderJUnit(report));
+    for (const file of fleetReportFiles(report, "report")) fs.writeFileSync(path.join(out, file.name), file.content);
     process.stdout.write(renderTable(report) + "\n");
     console.log(`fleet:report: wrote ${path.relative(process.cwd(), out) || "."}/report.{json,md,xml}`);
     return args.includes("--fail-on-inconsistent") && !report.summary.consistent ? 1 : 0;
