@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every project script: the project's tools first on PATH, and Pulumi kept offline and local.
 HDH_ROOT=${HDH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export PATH="$HDH_ROOT/.tools/bin:$HDH_ROOT/node_modules/.bin:$PATH"

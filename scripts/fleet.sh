@@ -43,6 +43,7 @@ kill_pids() { # SIGTERM, then SIGKILL what is left after a grace period
 # named by the IDs the host's dockerd knows (remapped data roots included). Containers sit under docker/<id>,
 # plugins under <id> at the top of each hierarchy.
 docker_ids() {
+  # shellcheck disable=SC2010 # names only, and they are hex IDs: ls | grep is exact here
   ls "$1"/containers "$1"/*.*/containers "$1"/plugins "$1"/*.*/plugins 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort -u || true
 }
 docker_pids() {
@@ -53,6 +54,7 @@ remove_docker_cgroups() { # a cgroup can be removed only once the kernel has let
   local id ids; ids=$(docker_ids "$1")
   for _ in $(seq 1 30); do
     for id in $ids; do rmdir /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id" 2>/dev/null || true; done
+    # shellcheck disable=SC2046 # one path per word, globs expanded on purpose
     ls -d $(for id in $ids; do echo /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id"; done) >/dev/null 2>&1 || return 0
     sleep 0.1
   done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by demo.sh and test.sh: set everything up, put our tools on PATH, bring up the local fleet.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -4,6 +4,7 @@ source "$(dirname "$0")/prepare.sh"
 results=$(mktemp -d)
 trap 'bash scripts/fleet.sh down; rm -rf "$results"' EXIT
 bash scripts/lint-policy.sh
+shellcheck -S warning scripts/*.sh scripts/pipeline/*.sh scripts/backend/*.sh plugin/*.sh
 (cd plugin && go test ./...)
 tsc -p tsconfig.json --noEmit
 jest --selectProjects unit --json --outputFile="$results/unit.json"

@@ -15,7 +15,8 @@ fail() { echo "toolchain: $1: $2" >&2; exit 1; }
 step() { echo "toolchain: $*" >&2; }
 
 debian_packages() {
-  local pkgs=(docker.io openssh-server openssh-client socat iproute2 uidmap docker-registry busybox-static util-linux procps psmisc sudo curl)
+  local pkgs=(docker.io openssh-server openssh-client socat iproute2 uidmap docker-registry busybox-static util-linux procps psmisc sudo curl
+    shellcheck)
   local missing=()
   for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0

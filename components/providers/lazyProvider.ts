@@ -77,10 +77,11 @@ export function lazyProvider(implAbsolutePath: string, implProjectPath: string, 
                 }
             }
             const p = load();
-            // Another machine is a replace, the old one given back first: its record must not follow the step.
+            // Another machine is a replace: the new machine is hardened, then the old one given back from its own
+            // state and record (create before delete: the engine can deadlock deleting a chain of steps first).
             const moved = await machineChange(olds, news);
             if (moved === "other-machine") {
-                return { changes: true, replaces: ["connection"], deleteBeforeReplace: true };
+                return { changes: true, replaces: ["connection"], deleteBeforeReplace: false };
             }
             const found = p.diff ? await p.diff(id, olds, news) : {};
             // The same machine reached another way: an update, so the state keeps the new connection.

@@ -221,7 +221,10 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         const after = {
             subuid: releaseOwnedLine(files.subuid, owned.subuid), subgid: releaseOwnedLine(files.subgid, owned.subgid),
         };
-        const removeUser = userCreatedByUs ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
+        // shadow's userdel also drops every subuid/subgid line of the user: while an operator's line names it
+        // (found in place, or given back now), the user stays.
+        const stillNamed = [after.subuid, after.subgid].some((c) => parseSubordinateIds(c).some((e) => e.owner === props.owner));
+        const removeUser = userCreatedByUs && !stillNamed ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
         await change(props.connection, [writeScript(files, after, props.owner, false), removeUser, `rm -f ${RECORD_DIR}/subordinate-ids.json`].join("\n"),
             `releasing subordinate IDs of ${props.owner}`);
     },

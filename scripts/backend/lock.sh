@@ -117,7 +117,9 @@ way_out() { # STACK
 
 describe() { # USER HOST PID TS -> sets DESC (one line) and STATE (alive|dead|old|unknown)
   STATE=$(holder_state "$2" "$3" "$4")
-  local who="$1@$2 (pid $3), taken $4, $(age_of "$4") ago"
+  local who age
+  age=$(age_of "$4")
+  who="$1@$2 (pid $3), taken $4, $age ago"
   case $STATE in
     alive) DESC="held by $who: that pulumi is still running" ;;
     dead) DESC="STALE: held by $who: pid $3 is no longer running on $2" ;;

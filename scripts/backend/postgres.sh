@@ -133,7 +133,7 @@ start() {
     as_pg "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null \
       || { tail -5 "$LOG" >&2; fail start "pg_ctl start failed (log: $LOG)"; }
   fi
-  local i; for i in $(seq 1 50); do answers && break; sleep 0.2; done
+  for _ in $(seq 1 50); do answers && break; sleep 0.2; done
   answers || fail start "the cluster does not answer on 127.0.0.1:$(port) (log: $LOG)"
   ensure_db
 }

@@ -13,7 +13,7 @@
 # plan.json and preview.json.
 # Exit: 0 applied, 3 the plan changed since the review, otherwise the failure of the preview or of `pulumi up`
 # (75/76: the stack is locked / a stale lock, see scripts/backend/lock.sh).
-STAGE=apply
+export STAGE=apply # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: apply.sh STACK REVIEWED_FINGERPRINT_FILE [OUTDIR]" >&2; exit 2; }
 STACK=$1

@@ -12,7 +12,7 @@
 #   OUTDIR/preview.json   the preview, secrets scrubbed
 # Exit: 0 every host converged, 4 a host drifted, is unreachable or is not converged (each is named on stderr),
 # 1 the preview failed, 2 usage.
-STAGE=drift
+export STAGE=drift # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ $# -eq 2 ] || { echo "usage: drift.sh STACK OUTDIR" >&2; exit 2; }
 STACK=$1

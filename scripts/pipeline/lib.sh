@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the pipeline stages (review.sh, apply.sh, drift.sh, ssh-key.sh): the project's tools on PATH,
 # the stack passphrase from the environment or a file the CI gives, the SSH key files the stack config names,
 # a private scratch folder, and a scrubber every output goes through.

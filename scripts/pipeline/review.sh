@@ -11,7 +11,7 @@
 #   OUTDIR/preview.json   the full preview, secrets scrubbed and provider internals left out (an artifact)
 # Exit: 0 reviewed, 1 the policy pack or the preview failed (nothing written), 2 usage.
 # Passphrase, backend and SSH key: see scripts/pipeline/lib.sh.
-STAGE=review
+export STAGE=review # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ $# -eq 2 ] || { echo "usage: review.sh STACK OUTDIR" >&2; exit 2; }
 STACK=$1

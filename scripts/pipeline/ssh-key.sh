@@ -7,7 +7,7 @@
 # The stack config keeps the path, never the key: set it once, e.g.
 #   pulumi config set --path hostDefaults.privateKeyPath .secrets/fleet_ssh_key --stack STACK
 # (and keep .secrets/ in .gitignore). The key is never printed; remove the file when the job ends.
-STAGE=ssh-key
+export STAGE=ssh-key # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ $# -eq 1 ] || { echo "usage: SSH_PRIVATE_KEY=... ssh-key.sh STACK" >&2; exit 2; }
 STACK=$1
