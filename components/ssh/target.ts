@@ -6,58 +6,8 @@ type CommandConnectionArgs = types.input.remote.ConnectionArgs;
 /** `remote.ProxyConnectionArgs` of `@pulumi/command`. */
 type CommandProxyConnectionArgs = types.input.remote.ProxyConnectionArgs;
 
-/**
- * How to reach a jump host (bastion): `remote.ProxyConnectionArgs` of `@pulumi/command`, with the same names
- * and meaning but for `hostKey`, plus our per-hop fields and aliases. A jump host may itself have a `proxy`
- * (a chain, as `ssh -J a,b`); `sudo`, `label` and `commandTimeoutMs` apply to the target only.
- */
-export interface ProxyConnectionArgs extends CommandProxyConnectionArgs {
-    /** Address of the jump host. */
-    host: Input<string>;
-    /** SSH port of the jump host. Default: 22. */
-    port?: Input<number>;
-    /** Login user on the jump host. Default: `root`. */
-    user?: Input<string>;
-    /** Password of `user` (password and keyboard-interactive authentication). Default: none. */
-    password?: Input<string>;
-    /** Private key (OpenSSH or PEM text); make it a secret. Tried before `password`. Default: none. */
-    privateKey?: Input<string>;
-    /** Passphrase of an encrypted `privateKey`. Default: none. */
-    privateKeyPassword?: Input<string>;
-    /** Path of an ssh-agent socket. Default: `$SSH_AUTH_SOCK` when set (as `@pulumi/command`). */
-    agentSocketPath?: Input<string>;
-    /**
-     * The jump host's public key as in known_hosts (`ssh-ed25519 AAAA...`) or its SHA-256 fingerprint
-     * (`SHA256:...`). Unlike `@pulumi/command`, required unless `insecureSkipHostKeyCheck` is true.
-     */
-    hostKey?: Input<string>;
-    /**
-     * Dial attempts on connection-level errors (refused, timed out); -1: no limit. Host-key and authentication
-     * failures are never retried. Default: 3 (`@pulumi/command`'s 10 would make an unreachable host take minutes).
-     */
-    dialErrorLimit?: Input<number>;
-    /** Seconds for each dial attempt (TCP connect and SSH handshake); 0: no limit. Default: 15. */
-    perDialTimeout?: Input<number>;
-    /** Ours: accept any host key of the jump host. Must be set explicitly to skip `hostKey`. Default: false. */
-    insecureSkipHostKeyCheck?: Input<boolean>;
-    /** Ours, alias of `perDialTimeout` in milliseconds. */
-    connectTimeoutMs?: Input<number>;
-    /** Ours: a further jump host to reach this one through. Default: none. */
-    proxy?: Input<ProxyConnectionArgs>;
-    /** Alias of `agentSocketPath` (deprecated). */
-    agent?: Input<string>;
-    /** Alias of `privateKeyPassword` (deprecated). */
-    privateKeyPassphrase?: Input<string>;
-    /** Alias of `proxy` (deprecated). */
-    jumpHost?: Input<ProxyConnectionArgs>;
-}
-
-/**
- * How to reach one host over SSH: `remote.ConnectionArgs` of `@pulumi/command` (the same object can be given
- * to a `remote.Command`), with the same names and meaning but for `hostKey`, plus our fields and aliases.
- * `normalizeConnection` (components/plan/connection.ts) checks it and resolves it to an {@link SshTarget}.
- */
-export interface ConnectionArgs extends CommandConnectionArgs {
+/** The fields a target and each of its jump hosts share: `@pulumi/command`'s, for `hostKey` stricter, plus ours. */
+interface HopArgs {
     /** Host name or address. */
     host: Input<string>;
     /** SSH port. Default: 22. */
@@ -73,11 +23,11 @@ export interface ConnectionArgs extends CommandConnectionArgs {
     /** Path of an ssh-agent socket. Default: `$SSH_AUTH_SOCK` when set (as `@pulumi/command`). */
     agentSocketPath?: Input<string>;
     /**
-     * The host's public key as in known_hosts (`ssh-ed25519 AAAA...`) or its SHA-256 fingerprint (`SHA256:...`).
+     * The public key as in known_hosts (`ssh-ed25519 AAAA...`) or its SHA-256 fingerprint (`SHA256:...`).
      * Unlike `@pulumi/command` (which then ignores the key), required unless `insecureSkipHostKeyCheck` is true.
      */
     hostKey?: Input<string>;
-    /** A jump host to connect through (like `ssh -J`); errors about it name `connection.proxy.*`. Default: none. */
+    /** A jump host to connect through (like `ssh -J`; a chain as `ssh -J a,b`); errors name `connection.proxy.*`. */
     proxy?: Input<ProxyConnectionArgs>;
     /**
      * Dial attempts on connection-level errors (refused, timed out), with a backoff of 200 ms doubling up to 2 s;
@@ -87,14 +37,8 @@ export interface ConnectionArgs extends CommandConnectionArgs {
     dialErrorLimit?: Input<number>;
     /** Seconds for each dial attempt (TCP connect and SSH handshake); 0: no limit. Default: 15. */
     perDialTimeout?: Input<number>;
-    /** Ours: run host commands through `sudo -n` (needed when `user` is not root). Default: user is not root. */
-    sudo?: Input<boolean>;
     /** Ours: accept any host key (logs a warning). Must be set explicitly to go without `hostKey`. Default: false. */
     insecureSkipHostKeyCheck?: Input<boolean>;
-    /** Ours: the host's name in errors and logs. Default: the resource name. */
-    label?: Input<string>;
-    /** Ours: timeout of one remote script in milliseconds. Default: 300000. */
-    commandTimeoutMs?: Input<number>;
     /** Ours, alias of `perDialTimeout` in milliseconds. */
     connectTimeoutMs?: Input<number>;
     /** Alias of `agentSocketPath` (deprecated). */
@@ -103,6 +47,30 @@ export interface ConnectionArgs extends CommandConnectionArgs {
     privateKeyPassphrase?: Input<string>;
     /** Alias of `proxy` (deprecated). */
     jumpHost?: Input<ProxyConnectionArgs>;
+}
+
+/**
+ * How to reach a jump host (bastion): `remote.ProxyConnectionArgs` of `@pulumi/command`, with the same names
+ * and meaning but for `hostKey`, plus our per-hop fields and aliases. `sudo`, `label` and `commandTimeoutMs`
+ * apply to the target only.
+ */
+export interface ProxyConnectionArgs extends Omit<CommandProxyConnectionArgs, "proxy">, HopArgs {
+    host: Input<string>;
+}
+
+/**
+ * How to reach one host over SSH: `remote.ConnectionArgs` of `@pulumi/command` (the same object can be given
+ * to a `remote.Command`), with the same names and meaning but for `hostKey`, plus our fields and aliases.
+ * `normalizeConnection` (components/plan/connection.ts) checks it and resolves it to an {@link SshTarget}.
+ */
+export interface ConnectionArgs extends Omit<CommandConnectionArgs, "proxy">, HopArgs {
+    host: Input<string>;
+    /** Ours: run host commands through `sudo -n` (needed when `user` is not root). Default: user is not root. */
+    sudo?: Input<boolean>;
+    /** Ours: the host's name in errors and logs. Default: the resource name. */
+    label?: Input<string>;
+    /** Ours: timeout of one remote script in milliseconds. Default: 300000. */
+    commandTimeoutMs?: Input<number>;
 }
 
 /**
