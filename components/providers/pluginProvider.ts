@@ -128,9 +128,12 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
     },
     async read(id, props) {
         if (!props) throw new Error(`DockerPlugin ${id}: cannot import without its connection`);
-        // When the policy refuses our requests (e.g. it was removed), the list is empty: that reads as "not
-        // enabled", and the next up checks again with the maintenance token.
-        const found = findPlugin((await preflight(props.connection)).facts, props.alias);
+        // When the plugin refuses our requests (its live policy was broken by hand), Docker lists nothing: the
+        // plugin is left as recorded, since a reinstall could only be refused too; the Authorization step repairs
+        // the live policy, and its canary proves the plugin.
+        const { facts } = await preflight(props.connection);
+        if (facts.apiRefused) return { id, props };
+        const found = findPlugin(facts, props.alias);
         const state = { ...props, installedReference: found?.reference ?? "", enabled: found?.enabled ?? false };
         return { id, props: state };
     },

@@ -65,12 +65,13 @@ describe("HardenedDockerHost on the local fleet", () => {
         }
     });
 
-    test("a sudo user that needs a password gets a clear error naming the fix", () => {
+    test("a sudo user that needs a password: the host is skipped with one warning naming the fix", () => {
         run(["config", "set", "--path", "users.h1", "nosudo"]);
         const r = pulumi(ROOT, ["preview", "--stack", stack]);
         run(["config", "rm", "--path", "users.h1"]);
-        expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /);
+        // In a fleet a host that cannot be used does not stop the others' preview (the last gate fails at up).
+        expect(r.code).toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/warning: host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /);
         expect(r.stdout + r.stderr).not.toContain(fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1]); // errors never show the key
     });
 
@@ -81,9 +82,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(out).toMatch(/dockerAction\s*:\s*"restart dockerd"/);
         expect(out).toMatch(/authz\.rego/);
         expect(out).toMatch(/owner\s*:\s*"dockremap"/);
-        // The range each host will get is planned at preview; on h2 it starts after alice's [231072, 296608).
+        // The range is planned at preview, the same on every host: the lowest free on all (h2 has alice's [231072, 296608)).
         const ranges = [...out.matchAll(/range\s*:\s*"dockremap:(\d+):65536"/g)].map((m) => Number(m[1]));
-        expect(ranges.sort()).toEqual([231072, 231072, 296608]);
+        expect(ranges).toEqual([296608, 296608, 296608]);
         expect(out).toMatch(/reference\s*:\s*"localhost:5000\/hdh\/opa-authz:/);
     });
 
