@@ -19,36 +19,72 @@ interface OnUnreachable {
 type OutputsOf<S> = { readonly [K in keyof S]: pulumi.Output<S[K]> };
 
 /**
- * Declares a host-side step as a dynamic resource: `inputs` are what the program sets, the rest of the state
- * is computed by the provider (and read back by `pulumi refresh`). The connection is kept secret in the state.
+ * The provider of a host-side step, and the resource inputs for it: what the program sets, plus the computed
+ * fields (unknown until the provider sets them, and read back by `pulumi refresh`).
  */
-function hostResource<S, I extends keyof S>(type: string, implFile: string, computed: Exclude<keyof S, I>[]) {
-    const provider = lazyProvider(path.join(__dirname, implFile), `components/providers/${implFile}`, computed as string[]);
-    return class extends pulumi.dynamic.Resource {
-        constructor(name: string, args: InputsOf<Pick<S, I>>, opts?: pulumi.CustomResourceOptions) {
-            const blanks = Object.fromEntries(computed.map((k) => [k, undefined]));
-            super(provider, name, { ...blanks, ...args }, { ...opts, additionalSecretOutputs: ["connection"] }, "hardened-docker-host", type);
-        }
-    } as unknown as new (name: string, args: InputsOf<Pick<S, I>>, opts?: pulumi.CustomResourceOptions) => pulumi.dynamic.Resource & OutputsOf<S>;
+function stepProvider(implFile: string, computed: string[]) {
+    const provider = lazyProvider(path.join(__dirname, implFile), `components/providers/${implFile}`, computed);
+    const inputs = (args: object) => ({ ...Object.fromEntries(computed.map((k) => [k, undefined])), ...args });
+    return { provider, inputs };
 }
 
+/** Every step keeps its connection secret in the state. */
+const stepOptions = (opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({ ...opts, additionalSecretOutputs: ["connection"] });
+
+const subordinateIds = stepProvider("subordinateIdsProvider", ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
+const daemonConfig = stepProvider("daemonConfigProvider",
+    ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
+const dockerPlugin = stepProvider("pluginProvider", ["changeProcedure", "enabled", "installedReference", "machine"]);
+const authorization = stepProvider("authorizationProvider", ["active", "liveSha256", "livePolicy", "machine"]);
+
+/** Inputs of {@link SubordinateIds} (see SubordinateIdsState). */
+export type SubordinateIdsArgs = InputsOf<Pick<SubordinateIdsState,
+    "connection" | "owner" | "count" | "requestedStart" | "preferredStart" | "allowDataRootMove">>;
+
 /** The remap user's subordinate ID range in /etc/subuid and /etc/subgid. */
-export const SubordinateIds = hostResource<SubordinateIdsState,
-    "connection" | "owner" | "count" | "requestedStart" | "preferredStart" | "allowDataRootMove">(
-    "SubordinateIds", "subordinateIdsProvider",
-    ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
+export class SubordinateIds extends pulumi.dynamic.Resource {
+    constructor(name: string, args: SubordinateIdsArgs, opts?: pulumi.CustomResourceOptions) {
+        super(subordinateIds.provider, name, subordinateIds.inputs(args), stepOptions(opts), "hardened-docker-host", "SubordinateIds");
+    }
+}
+/** Its state as outputs. */
+export interface SubordinateIds extends OutputsOf<SubordinateIdsState> {}
+
+/** Inputs of {@link DaemonConfig} (see DaemonConfigState). */
+export type DaemonConfigArgs = InputsOf<Pick<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">>;
 
 /** The daemon.json keys we own (all but `authorization-plugins`), applied with a restart or reload. */
-export const DaemonConfig = hostResource<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">(
-    "DaemonConfig", "daemonConfigProvider", ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
+export class DaemonConfig extends pulumi.dynamic.Resource {
+    constructor(name: string, args: DaemonConfigArgs, opts?: pulumi.CustomResourceOptions) {
+        super(daemonConfig.provider, name, daemonConfig.inputs(args), stepOptions(opts), "hardened-docker-host", "DaemonConfig");
+    }
+}
+/** Its state as outputs. */
+export interface DaemonConfig extends OutputsOf<DaemonConfigState> {}
+
+/** Inputs of {@link DockerPlugin} (see DockerPluginState). */
+export type DockerPluginArgs = InputsOf<Pick<DockerPluginState,
+    "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand" | "allowDataRootMove">>;
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
-export const DockerPlugin = hostResource<DockerPluginState,
-    "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand" | "allowDataRootMove">(
-    "DockerPlugin", "pluginProvider", ["changeProcedure", "enabled", "installedReference", "machine"]);
+export class DockerPlugin extends pulumi.dynamic.Resource {
+    constructor(name: string, args: DockerPluginArgs, opts?: pulumi.CustomResourceOptions) {
+        super(dockerPlugin.provider, name, dockerPlugin.inputs(args), stepOptions(opts), "hardened-docker-host", "DockerPlugin");
+    }
+}
+/** Its state as outputs. */
+export interface DockerPlugin extends OutputsOf<DockerPluginState> {}
 
-/** The plugin in daemon.json `authorization-plugins`, proven by the canary. */
-export const Authorization = hostResource<AuthorizationState,
+/** Inputs of {@link Authorization} (see AuthorizationState). */
+export type AuthorizationArgs = InputsOf<Pick<AuthorizationState,
     "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage" | "restartCommand" | "policyDirectory"
-    | "stagedDirectory" | "allowDataRootMove">(
-    "Authorization", "authorizationProvider", ["active", "liveSha256", "livePolicy", "machine"]);
+    | "stagedDirectory" | "allowDataRootMove">>;
+
+/** The plugin in daemon.json `authorization-plugins`, with the live policy, proven by the canary. */
+export class Authorization extends pulumi.dynamic.Resource {
+    constructor(name: string, args: AuthorizationArgs, opts?: pulumi.CustomResourceOptions) {
+        super(authorization.provider, name, authorization.inputs(args), stepOptions(opts), "hardened-docker-host", "Authorization");
+    }
+}
+/** Its state as outputs. */
+export interface Authorization extends OutputsOf<AuthorizationState> {}

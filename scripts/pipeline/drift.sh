@@ -14,10 +14,7 @@
 # 1 the preview failed, 2 usage.
 export STAGE=drift # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-[ $# -eq 2 ] || { echo "usage: drift.sh STACK OUTDIR" >&2; exit 2; }
-STACK=$1
-mkdir -p "$2"
-OUT=$(cd "$2" && pwd)
+stack_and_outdir "$@"
 pipeline_init
 
 say "pulumi preview --json --refresh --show-sames --stack $STACK (changes nothing)"

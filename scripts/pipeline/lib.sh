@@ -89,6 +89,15 @@ pipeline_key_files() {
 }
 
 # Everything a stage that talks to the stack needs. Sets WORK (private scratch folder, removed on exit).
+# The STACK OUTDIR arguments of the review and drift stages: sets STACK and OUT (an absolute, existing folder).
+stack_and_outdir() {
+  [ $# -eq 2 ] || { echo "usage: $STAGE.sh STACK OUTDIR" >&2; exit 2; }
+  STACK=$1
+  mkdir -p "$2"
+  # shellcheck disable=SC2034 # read by the stage that called this
+  OUT=$(cd "$2" && pwd)
+}
+
 pipeline_init() {
   pipeline_passphrase
   WORK=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/hdh-pipeline.XXXXXX")

@@ -13,10 +13,7 @@
 # Passphrase, backend and SSH key: see scripts/pipeline/lib.sh.
 export STAGE=review # the name lib.sh puts before every line
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-[ $# -eq 2 ] || { echo "usage: review.sh STACK OUTDIR" >&2; exit 2; }
-STACK=$1
-mkdir -p "$2"
-OUT=$(cd "$2" && pwd)
+stack_and_outdir "$@"
 pipeline_init
 
 pipeline_policy_pack || die "blocked by the policy pack (its messages are above); no digest was made"
