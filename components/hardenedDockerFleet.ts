@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "./errors";
 import { HardenedDockerHost, HardenedDockerHostArgs, compilePolicy } from "./hardenedDockerHost";
-import { HostInputError } from "./plan/errors";
+import { assertUniqueHostNames } from "./plan/fleetHosts";
 import { HostOutcome, RolloutOptions, planBatches } from "./plan/rollout";
 import { FleetIdRange } from "./providers/fleetIdRange";
 import { RolloutGate } from "./providers/rolloutGate";
@@ -80,13 +80,7 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         const child = { parent: this };
         const { hosts: list, connectionDefaults, rollout, ...shared } = args;
         const names = list.map((h) => h.name);
-        checked(this, () => {
-            const seen = new Set<string>();
-            for (const n of names) {
-                if (seen.has(n)) throw new HostInputError(n, "name", "appears twice in the fleet", "give each host its own name");
-                seen.add(n);
-            }
-        });
+        checked(this, () => assertUniqueHostNames(names));
         this.batches = checked(this, () => planBatches(name, names, rollout));
         const maxFailures = rollout?.maxFailures ?? 0;
         const connections = Object.fromEntries(list.map((h) => [h.name, pulumi.output(h.connection).apply((c) =>

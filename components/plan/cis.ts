@@ -14,6 +14,7 @@
  *   mode still exists).
  */
 import type { DockerSocketFacts } from "../host/probe";
+import { isRecord } from "./record";
 
 /** `pass` and `warn` are verdicts; `info` means the facts cannot decide; `note` is a manual check to review. */
 export type CisStatus = "pass" | "warn" | "info" | "note";
@@ -60,10 +61,6 @@ const pass = (detail: string): Verdict => ({ status: "pass", detail });
 const warn = (detail: string): Verdict => ({ status: "warn", detail });
 const info = (detail: string): Verdict => ({ status: "info", detail });
 const note = (detail: string): Verdict => ({ status: "note", detail });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** An own property of a parsed JSON object (never one inherited from Object.prototype); undefined for non-objects. */
 function field(object: unknown, key: string): unknown {

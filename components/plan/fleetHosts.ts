@@ -4,6 +4,7 @@
  */
 import { closestName } from "./closestName";
 import { HostInputError } from "./errors";
+import { isRecord } from "./record";
 
 /** One host of a fleet in stack config (`hosts` entries, or `inventory` hosts with fleet-wide defaults). */
 export interface FleetHostConfig {
@@ -36,7 +37,6 @@ export interface FleetHostConfig {
 const HOST_KEYS = ["name", "host", "port", "user", "hostKey", "insecureSkipHostKeyCheck", "privateKeyPath", "agent", "sudo", "jumpHost", "idStart", "fleetIdRange"];
 const JUMP_KEYS = ["host", "port", "user", "hostKey", "insecureSkipHostKeyCheck", "privateKeyPath", "agent", "sudo"];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Values set with `pulumi config set --path` arrive as strings: numbers and booleans are read back. */
 function coerce(v: unknown): unknown {
@@ -75,6 +75,15 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
     }
 }
 
+/** Refuses a host name given twice (stack config, or a program's `HardenedDockerFleet` hosts). */
+export function assertUniqueHostNames(names: string[]): void {
+    const seen = new Set<string>();
+    for (const name of names) {
+        if (seen.has(name)) throw new HostInputError(name, "name", "appears twice in the fleet", "give each host its own name");
+        seen.add(name);
+    }
+}
+
 /**
  * Checks and normalizes a fleet's host list: every key known, a name given once, a port in range, a pinned
  * host key (or an explicit opt-out), a key file or agent, and the same for a jump host.
@@ -84,21 +93,18 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
  */
 export function validateFleetHosts(entries: unknown[]): FleetHostConfig[] {
     if (entries.length === 0) throw new HostInputError("fleet", "hosts", "no hosts", "set `hosts` or `inventory` in the stack config");
-    const seen = new Set<string>();
-    return entries.map((raw, i) => {
+    const hosts = entries.map((raw, i) => {
         const position = `hosts[${i}]`;
-        if (!isObject(raw)) throw new HostInputError(position, "hosts", "an entry is not an object", "give each host { name, host, hostKey, ... }");
-        const entry = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, isObject(v) ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, coerce(b)])) : coerce(v)]));
+        if (!isRecord(raw)) throw new HostInputError(position, "hosts", "an entry is not an object", "give each host { name, host, hostKey, ... }");
+        const entry = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, isRecord(v) ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, coerce(b)])) : coerce(v)]));
         const name = typeof entry.name === "string" && entry.name !== "" ? entry.name : undefined;
         if (!name || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
             throw new HostInputError(name ?? position, `${position}.name`, name ? `"${name}" is not a usable name` : "missing",
                 "name each host with letters, digits, dots, dashes or underscores");
         }
-        if (seen.has(name)) throw new HostInputError(name, "name", "appears twice in the fleet", "give each host its own name");
-        seen.add(name);
         checkConnection(name, "", entry, HOST_KEYS);
         if (entry.jumpHost !== undefined) {
-            if (!isObject(entry.jumpHost)) throw new HostInputError(name, "jumpHost", "is not an object", "give { host, port, user, hostKey, ... }");
+            if (!isRecord(entry.jumpHost)) throw new HostInputError(name, "jumpHost", "is not an object", "give { host, port, user, hostKey, ... }");
             checkConnection(name, "jumpHost.", entry.jumpHost, JUMP_KEYS);
         }
         if (entry.idStart !== undefined && !Number.isInteger(entry.idStart)) {
@@ -106,4 +112,6 @@ export function validateFleetHosts(entries: unknown[]): FleetHostConfig[] {
         }
         return entry as unknown as FleetHostConfig;
     });
+    assertUniqueHostNames(hosts.map((h) => h.name));
+    return hosts;
 }

@@ -14,7 +14,7 @@ export interface FleetIdRangeArgs {
 }
 
 // One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "fleetIdRangeProvider"), "components/providers/fleetIdRangeProvider", ["hosts"]);
+const provider = lazyProvider(path.join(__dirname, "fleetIdRangeProvider"), ["hosts"]);
 
 /**
  * The subordinate ID range a fleet shares: the lowest range free in /etc/subuid and /etc/subgid on every host,

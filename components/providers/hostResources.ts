@@ -23,7 +23,7 @@ type OutputsOf<S> = { readonly [K in keyof S]: pulumi.Output<S[K]> };
  * fields (unknown until the provider sets them, and read back by `pulumi refresh`).
  */
 function stepProvider(implFile: string, computed: string[]) {
-    const provider = lazyProvider(path.join(__dirname, implFile), `components/providers/${implFile}`, computed);
+    const provider = lazyProvider(path.join(__dirname, implFile), computed);
     const inputs = (args: object) => ({ ...Object.fromEntries(computed.map((k) => [k, undefined])), ...args });
     return { provider, inputs };
 }

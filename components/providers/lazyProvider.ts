@@ -8,13 +8,13 @@ import { compiledModule } from "../packagePaths";
  * value is fragile and bloats the state, so the serialized functions only hold the absolute path of the
  * implementation's compiled JavaScript in this package (`compiledModule`: the sibling .js in the npm package,
  * dist/ when the program runs from the TypeScript sources), resolved when the program runs. The provider process
- * loads plain JavaScript (no ts-node) and never looks in its working directory. `implProjectPath` is unused.
+ * loads plain JavaScript (no ts-node) and never looks in its working directory.
  *
  * With `onUnreachable: "skip"` (set by a fleet), an unreachable host never stops the run: its checks and reads
  * keep what the state knows (the step shows no change, and one warning names the host and the cause), and the
  * fleet's last rollout gate reports it as not converged. Creating a step on such a host still fails.
  */
-export function lazyProvider(implAbsolutePath: string, implProjectPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
+export function lazyProvider(implAbsolutePath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
     const compiled = compiledModule(implAbsolutePath); // a plain string in the serialized functions
     const loadModule = (file: string) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -37,7 +37,7 @@ export interface RemoteFilesState {
 }
 
 // One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "remoteFilesProvider"), "components/providers/remoteFilesProvider", ["sha256"]);
+const provider = lazyProvider(path.join(__dirname, "remoteFilesProvider"), ["sha256"]);
 
 /**
  * A set of files in one folder on a host, written atomically over SSH in one round trip (each file to a temp

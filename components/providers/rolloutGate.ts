@@ -16,7 +16,7 @@ export interface RolloutGateArgs {
 }
 
 // One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "rolloutGateProvider"), "components/providers/rolloutGateProvider", ["message"]);
+const provider = lazyProvider(path.join(__dirname, "rolloutGateProvider"), ["message"]);
 
 /**
  * The point between two rollout batches. It waits for its batch to finish, then lets the next batch start
