@@ -1,7 +1,6 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs } from "../ssh/target";
-import { lazyProvider } from "./lazyProvider";
+import { DynamicStep, stepProvider } from "./dynamicStep";
 
 /** Inputs of {@link FleetIdRange}. */
 export interface FleetIdRangeArgs {
@@ -13,15 +12,15 @@ export interface FleetIdRangeArgs {
     count: pulumi.Input<number>;
 }
 
-// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "fleetIdRangeProvider"), ["hosts"]);
+// `start` and `hosts` are set by its check: inputs, kept by a refresh.
+const provider = stepProvider("fleetIdRangeProvider", []);
 
 /**
  * The subordinate ID range a fleet shares: the lowest range free in /etc/subuid and /etc/subgid on every host,
  * planned at preview from the hosts' own files and kept while it stays free (a host added later gets it too).
  * Files on shared storage then map to the same host IDs everywhere.
  */
-export class FleetIdRange extends pulumi.dynamic.Resource {
+export class FleetIdRange extends DynamicStep {
     /** First ID of the fleet's range. */
     declare readonly start: pulumi.Output<number>;
     /** Hosts whose files were read when the range was planned. */
@@ -30,11 +29,10 @@ export class FleetIdRange extends pulumi.dynamic.Resource {
     constructor(name: string, args: FleetIdRangeArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             provider,
+            "FleetIdRange",
             name,
             { start: undefined, hosts: undefined, ...args },
             { ...opts, additionalSecretOutputs: ["connections"] },
-            "hardened-docker-host",
-            "FleetIdRange",
         );
     }
 }

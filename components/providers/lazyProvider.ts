@@ -1,27 +1,20 @@
-import * as pulumi from "@pulumi/pulumi";
-import { compiledModule } from "../packagePaths";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
- * A dynamic provider whose methods load their implementation when they run.
- *
- * Pulumi serializes a dynamic provider's functions into the state. Serializing our SSH code and its imports by
- * value is fragile and bloats the state, so the serialized functions only hold the absolute path of the
- * implementation's compiled JavaScript in this package (`compiledModule`: the sibling .js in the npm package,
- * dist/ when the program runs from the TypeScript sources), resolved when the program runs. The provider process
- * loads plain JavaScript (no ts-node) and never looks in its working directory.
+ * The provider of a step, built in the engine's provider process (see dynamicStep.ts: the resource names this
+ * module and the step's compiled implementation by path): it loads the implementation when a method first runs.
  *
  * With `onUnreachable: "skip"` (set by a fleet), an unreachable host never stops the run: its checks and reads
  * keep what the state knows (the step shows no change, and one warning names the host and the cause), and the
  * fleet's last rollout gate reports it as not converged. Creating a step on such a host still fails.
  */
-export function lazyProvider(implAbsolutePath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
-    const compiled = compiledModule(implAbsolutePath); // a plain string in the serialized functions
-    const loadModule = (file: string) => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const nodePath = require("path");
-        return require(nodePath.join(nodePath.dirname(compiled), file));
-    };
-    const load = (): pulumi.dynamic.ResourceProvider => loadModule(require("path").basename(compiled)).provider;
+export function lazyProvider(implPath: string, computedKeys: string[] = []): pulumi.dynamic.ResourceProvider {
+    // Modules of this folder are shared with the implementation (one preflight cache per process).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loadModule = (file: string) => require(path.join(__dirname, file));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = (): pulumi.dynamic.ResourceProvider => require(implPath).provider;
     // Only where the program asked for it (a fleet does): a single host that cannot be reached fails the run.
     const unreachable = (props: { connection?: unknown; onUnreachable?: string }, e: unknown): string | undefined =>
         props.connection && props.onUnreachable === "skip" ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;

@@ -1,7 +1,6 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, SshTarget } from "../ssh/target";
-import { lazyProvider } from "./lazyProvider";
+import { DynamicStep, stepProvider } from "./dynamicStep";
 
 /** Inputs of {@link RemoteFiles}. */
 export interface RemoteFilesArgs {
@@ -36,14 +35,13 @@ export interface RemoteFilesState {
     summary?: Record<string, string>;
 }
 
-// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "remoteFilesProvider"), ["sha256"]);
+const provider = stepProvider("remoteFilesProvider", ["sha256"]);
 
 /**
  * A set of files in one folder on a host, written atomically over SSH in one round trip (each file to a temp
  * file first, then all renamed), read back by `pulumi refresh` so edits, removals and stray files show as drift.
  */
-export class RemoteFiles extends pulumi.dynamic.Resource {
+export class RemoteFiles extends DynamicStep {
     declare readonly directory: pulumi.Output<string>;
     declare readonly files: pulumi.Output<Record<string, string>>;
     declare readonly sha256: pulumi.Output<string>;
@@ -51,11 +49,10 @@ export class RemoteFiles extends pulumi.dynamic.Resource {
     constructor(name: string, args: RemoteFilesArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             provider,
+            "RemoteFiles",
             name,
             { sha256: undefined, summary: undefined, mode: "0644", exclusivePattern: undefined, ...args },
             { ...opts, additionalSecretOutputs: ["connection"] },
-            "hardened-docker-host",
-            "RemoteFiles",
         );
     }
 }

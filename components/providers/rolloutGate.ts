@@ -1,7 +1,6 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostOutcome } from "../plan/rollout";
-import { lazyProvider } from "./lazyProvider";
+import { DynamicStep, stepProvider } from "./dynamicStep";
 
 /** Inputs of {@link RolloutGate}. */
 export interface RolloutGateArgs {
@@ -15,8 +14,7 @@ export interface RolloutGateArgs {
     maxFailures: number;
 }
 
-// One provider object for every instance: the SDK serializes a provider once per object, not per resource.
-const provider = lazyProvider(path.join(__dirname, "rolloutGateProvider"), ["message"]);
+const provider = stepProvider("rolloutGateProvider", ["message"]);
 
 /**
  * The point between two rollout batches. It waits for its batch to finish, then lets the next batch start
@@ -24,18 +22,17 @@ const provider = lazyProvider(path.join(__dirname, "rolloutGateProvider"), ["mes
  * the engine skips everything that depends on it (the later batches stay untouched). The gate after the last
  * batch also fails when any host was not converged, so the run exits non-zero naming them.
  */
-export class RolloutGate extends pulumi.dynamic.Resource {
+export class RolloutGate extends DynamicStep {
     /** The gate's verdict, one line. */
     declare readonly message: pulumi.Output<string>;
 
     constructor(name: string, args: RolloutGateArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             provider,
+            "RolloutGate",
             name,
             { message: undefined, ...args },
             opts,
-            "hardened-docker-host",
-            "RolloutGate",
         );
     }
 }

@@ -16,13 +16,7 @@ const langproto = fromProject("@pulumi/pulumi/proto/language_pb");
 const plugproto = fromProject("@pulumi/pulumi/proto/plugin_pb");
 const { LanguageServer } = fromProject("@pulumi/pulumi/automation/server");
 const sdkVersion = fromProject("@pulumi/pulumi/package.json").version;
-
-function hasTsconfig(dir) {
-    for (let d = dir; ; d = path.dirname(d)) {
-        if (require("fs").existsSync(path.join(d, "tsconfig.json"))) return true;
-        if (path.dirname(d) === d) return false;
-    }
-}
+const { registerTypeScript } = require("./typescript-loader");
 
 const engineAddress = process.argv.slice(2).reverse().find((a) => /^[\w.\[\]:-]+:\d+$/.test(a));
 const debug = /^(1|true|yes)$/i.test(process.env.HDH_DEBUG || "");
@@ -42,13 +36,9 @@ function programFor(request, run) {
     const dir = (info && info.getProgramDirectory()) || request.getPwd() || projectDir;
     const entry = (info && info.getEntryPoint()) || request.getProgram() || ".";
     return async () => {
-        // TypeScript programs run through ts-node (transpile only: type errors are the build's job, not the engine's).
-        require(require.resolve("ts-node", { paths: [dir, __dirname] })).register({
-            transpileOnly: true,
-            dir, // the nearest tsconfig.json from the program folder up
-            // No tsconfig.json (allowed by Pulumi): the official host's defaults, not ts-node's (which TS 5.9 refuses).
-            ...(hasTsconfig(dir) ? {} : { skipProject: true, compilerOptions: { target: "es2020", module: "commonjs", moduleResolution: "node", sourceMap: true } }),
-        });
+        // TypeScript programs run through ts-node (transpile only: type errors are the build's job, not the
+        // engine's), its output cached across runs.
+        registerTypeScript(dir, (id) => require.resolve(id, { paths: [dir, __dirname] }));
         try {
             const mod = require(path.resolve(dir, entry));
             const main = mod && mod.__esModule && "default" in mod ? mod.default : mod;

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileSetHash, parseReadFiles, readFilesScript, writeFilesScript } from "../../components/host/files";
-import { findPlugin, parseProbe } from "../../components/host/probe";
+import { findPlugin, parseProbe, probeScript } from "../../components/host/probe";
 import { shq } from "../../components/host/shell";
 import { listsAuthorizationPlugin, withAuthorizationPlugin } from "../../components/providers/authzScripts";
 
@@ -74,6 +74,35 @@ describe("preflight parsing", () => {
         const facts = parseProbe("os=debian 12\ninit=none\ninfo=\nplugins=\ndaemonJson=absent\n");
         expect(facts).toMatchObject({ initSystem: "none", dockerVersion: "", apiRefused: false, daemonJson: undefined, plugins: [], usernsActive: false, dataRoot: "" });
         expect(parseProbe("apiRefused=yes\n").apiRefused).toBe(true);
+    });
+});
+
+describe("preflight script under sh, with a fake docker on PATH", () => {
+    let bin: string;
+    beforeEach(() => { bin = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-probe-")); });
+    afterEach(() => fs.rmSync(bin, { recursive: true, force: true }));
+    const fakeDocker = (body: string) => fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const probe = () => parseProbe(execFileSync("sh", ["-c", probeScript], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }));
+
+    test("one docker info gives the version, the summary and the JSON; the other calls fill their keys", () => {
+        fakeDocker(`case "$1 $2" in
+  "info --format") printf '%s\\n' 24.0.7 '/var/lib/docker/1.1|3|2|name=seccomp,name=userns' '{"ServerVersion":"24.0.7"}' ;;
+  "plugin ls") echo 'hdh-authz:latest|true|r/opa:1' ;;
+  "plugin disable") echo "Error response from daemon: authorization denied by plugin hdh-authz:latest: no" >&2; exit 1 ;;
+  "ps --format") printf 'web\\ndb\\n' ;;
+esac`);
+        expect(probe()).toMatchObject({ dockerVersion: "24.0.7", dataRoot: "/var/lib/docker/1.1", containers: 3, images: 2, usernsActive: true,
+            apiRefused: false, dockerInfo: { ServerVersion: "24.0.7" }, plugins: [{ name: "hdh-authz:latest", enabled: true, reference: "r/opa:1" }],
+            runningContainers: ["web", "db"] });
+        expect(probe().authzAnswer).toMatch(/^Error response from daemon: authorization denied by plugin hdh-authz:latest: no\s*$/);
+    });
+
+    test("a daemon whose authorization refuses us, and one that does not answer", () => {
+        // On failure the CLI still prints the template with empty server fields.
+        fakeDocker('echo "Error response from daemon: authorization denied by plugin hdh-authz:latest: x" >&2; [ "$1" = info ] && echo "|0|0|"; exit 1');
+        expect(probe()).toMatchObject({ apiRefused: true, dockerVersion: "", dataRoot: "", dockerInfo: undefined, plugins: [], runningContainers: [] });
+        fakeDocker('echo "Cannot connect to the Docker daemon" >&2; exit 1');
+        expect(probe()).toMatchObject({ apiRefused: false, dockerVersion: "", dockerInfo: undefined, plugins: [] });
     });
 });
 
