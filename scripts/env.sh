@@ -11,4 +11,7 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export PULUMI_SKIP_CONFIRMATIONS=true
 # A fleet goes on past a failed host: its rollout gates decide what may still run (README: Fleets).
 export PULUMI_CONTINUE_ON_ERROR=${PULUMI_CONTINUE_ON_ERROR:-true}
+# Steps wait on SSH and on the hosts, not on this machine's CPU: the CLI's default (4 per core) would queue a
+# fleet's reads and hold back hosts of one batch (README: Rollout).
+export PULUMI_PARALLEL=${PULUMI_PARALLEL:-64}
 mkdir -p "$HDH_ROOT/.state/backend" "$PULUMI_HOME"

@@ -4,6 +4,7 @@ import { HostFacts, parseProbe, probeScript } from "../host/probe";
 import { SshError, runScript } from "../ssh/session";
 import { warnOnce } from "./engineLog";
 import { SshTarget, targetKey, targetLabel } from "../ssh/target";
+import { shq } from "../host/shell";
 
 /** The host's daemon.json as an object ({} when there is none); refuses a file that is not a JSON object. */
 export function parseDaemonJson(host: string, text: string | undefined): JsonObject {
@@ -25,34 +26,63 @@ export interface Preflight {
 }
 
 // Checks and reads of one run share one preflight per host (the steps of a host all read the same state), so a
-// no-op run costs one round trip per host and phase; any change on the host drops it.
-const cache = new Map<string, Promise<Preflight>>();
+// no-op run costs one round trip per host and phase. A change reads the host again in its own round trip, so the
+// next step of the host needs none: the engine runs checks one at a time, so a check that waits on a host holds
+// back every other host.
+interface Cached {
+    preflight: Promise<Preflight>;
+    /** Read at the end of a change made by this process: as fresh as a step about to change the host needs. */
+    afterChange: boolean;
+}
+const cache = new Map<string, Cached>();
+
+function parsed(connection: SshTarget, out: string): Preflight {
+    const facts = parseProbe(out);
+    return { facts, current: parseDaemonJson(targetLabel(connection), facts.daemonJson) };
+}
 
 /**
- * The preflight, in one round trip. `fresh` (for steps about to change the host) always reads the host;
- * otherwise the run's cached preflight is used.
+ * The preflight, in one round trip. `fresh` (for steps about to change the host) reads the host unless this
+ * process changed it last (the change read it back); otherwise the run's cached preflight is used.
  */
 export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?: string } = {}): Promise<Preflight> {
     const key = targetKey(connection);
     const hit = cache.get(key);
-    if (hit && !opts.fresh) return hit;
-    const p = runScript(connection, probeScript, opts.what ?? "preflight").then((out) => {
-        const facts = parseProbe(out);
-        return { facts, current: parseDaemonJson(targetLabel(connection), facts.daemonJson) };
-    });
+    if (hit && (!opts.fresh || hit.afterChange)) return hit.preflight;
+    const p = runScript(connection, probeScript, opts.what ?? "preflight").then((out) => parsed(connection, out));
     p.catch(() => cache.delete(key));
-    cache.set(key, p);
+    cache.set(key, { preflight: p, afterChange: false });
     return p;
 }
 
-/** Runs a script that changes the host, and forgets the preflight (it no longer describes the host). */
+/** Printed between a change's own output and the preflight that follows it. */
+const PREFLIGHT_MARK = "--- hdh preflight after the change ---";
+
+/** A change script followed by the preflight, in one script: the change runs in a subshell (its `exit` ends it). */
+export function withPreflightAfter(script: string): string {
+    return `(\n${script}\n) || exit $?\necho\necho ${shq(PREFLIGHT_MARK)}\n${probeScript}`;
+}
+
+/** The change's own output, and the preflight's when it is there. */
+export function splitPreflightAfter(out: string): { own: string; probe?: string } {
+    const i = out.lastIndexOf(`\n${PREFLIGHT_MARK}\n`);
+    return i < 0 ? { own: out } : { own: out.slice(0, i), probe: out.slice(i + PREFLIGHT_MARK.length + 2) };
+}
+
+/**
+ * Runs a script that changes the host, then reads the host again in the same round trip: the run's preflight
+ * of this host is the state after the change (or forgotten, when the change failed). Returns the change's output.
+ */
 export async function change(connection: SshTarget, script: string, what: string): Promise<string> {
-    cache.delete(targetKey(connection));
+    const key = targetKey(connection);
+    cache.delete(key);
+    const { own, probe } = splitPreflightAfter(await runScript(connection, withPreflightAfter(script), what));
     try {
-        return await runScript(connection, script, what);
-    } finally {
-        cache.delete(targetKey(connection));
+        if (probe !== undefined) cache.set(key, { preflight: Promise.resolve(parsed(connection, probe)), afterChange: true });
+    } catch {
+        // a daemon.json that is not an object: the next step reads the host itself and says so
     }
+    return own;
 }
 
 // Hosts that could not be reached (or used) in this run, by label: a rollout gate counts them apart from

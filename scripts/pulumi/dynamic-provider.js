@@ -8,6 +8,7 @@
 // resource. Those copies are left out unless HDH_DEBUG=1. Unexpected errors keep their stack traces.
 "use strict";
 const path = require("path");
+require("./compile-cache").useCompileCache();
 
 /** The project's @pulumi/pulumi (the SDK its program serialized the providers with), else this repository's. */
 function sdkProviderHost() {

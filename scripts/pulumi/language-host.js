@@ -5,6 +5,7 @@
 // in the project folder with the engine address as the last argument and reads the port from stdout.
 "use strict";
 const path = require("path");
+require("./compile-cache").useCompileCache();
 const { spawn } = require("child_process");
 
 // Resolve @pulumi/pulumi from the project (cwd), so the program and the host share one SDK instance.

@@ -6,6 +6,7 @@ import { fileSetHash, parseReadFiles, readFilesScript, writeFilesScript } from "
 import { findPlugin, parseProbe, probeScript } from "../../components/host/probe";
 import { shq } from "../../components/host/shell";
 import { listsAuthorizationPlugin, withAuthorizationPlugin } from "../../components/providers/authzScripts";
+import { splitPreflightAfter, withPreflightAfter } from "../../components/providers/preflight";
 
 // The shell the steps send to hosts, run here under sh against a temp folder.
 const sh = (script: string) => execFileSync("sh", ["-c", script], { encoding: "utf8" });
@@ -95,6 +96,18 @@ esac`);
             apiRefused: false, dockerInfo: { ServerVersion: "24.0.7" }, plugins: [{ name: "hdh-authz:latest", enabled: true, reference: "r/opa:1" }],
             runningContainers: ["web", "db"] });
         expect(probe().authzAnswer).toMatch(/^Error response from daemon: authorization denied by plugin hdh-authz:latest: no\s*$/);
+    });
+
+    test("a change is followed by the preflight in the same script; a failed change is not", () => {
+        fakeDocker('[ "$1" = info ] && printf "%s\\n" 25.0.1 "/d|0|0|" "{}"; exit 0');
+        const run = (script: string) => execFileSync("sh", ["-c", withPreflightAfter(script)],
+            { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        const done = splitPreflightAfter(run("echo changed\nexit 0\necho never"));
+        expect(done.own).toBe("changed\n");
+        expect(parseProbe(done.probe ?? "").dockerVersion).toBe("25.0.1");
+        expect(splitPreflightAfter(run("printf no-newline")).own).toBe("no-newline");
+        expect(() => run("echo half; exit 3")).toThrow(/status 3|code 3|failed/i);
+        expect(splitPreflightAfter("output of an older script\n")).toEqual({ own: "output of an older script\n" });
     });
 
     test("a daemon whose authorization refuses us, and one that does not answer", () => {
