@@ -64,16 +64,17 @@ export interface HostFacts {
 }
 
 /**
- * The preflight script: prints `key=value` lines, file contents in base64. Its four Docker calls run at once
- * (each `docker` start costs more than the call itself, and a fleet probes every host in the same second); one
- * `docker info` gives the version, the summary line and the JSON.
+ * The preflight script: prints `key=value` lines, file contents in base64. Its Docker calls run at once (each
+ * `docker` start costs more than the call itself, and a fleet probes every host in the same second); one
+ * `docker info` gives the summary line and the JSON.
  */
 export const probeScript = `
 b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
-{ docker info --format '{{.ServerVersion}}{{"\\n"}}{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}{{"\\n"}}{{json .}}' \\
-    >"$t/info" 2>"$t/info.err"; echo $? >"$t/info.rc"; } &
+{ docker version -f '{{.Server.Version}}' >"$t/version" 2>&1; echo $? >"$t/version.rc"; } &
+{ docker info --format '{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}{{"\\n"}}{{json .}}' \\
+    >"$t/info" 2>/dev/null; echo $? >"$t/info.rc"; } &
 docker plugin ls --no-trunc --format '{{.Name}}|{{.Enabled}}|{{.PluginReference}}' >"$t/plugins" 2>/dev/null &
 # Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
 docker plugin disable hdh-authorization-probe >"$t/authz" 2>&1 &
@@ -91,16 +92,11 @@ echo "machineId=$(head -c 64 /etc/machine-id 2>/dev/null | tr -cd '0-9a-zA-Z')"
 echo "records=$(for f in /var/lib/hardened-docker-host/*.json /var/lib/hardened-docker-host/plugin-settings.*; do
   [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done | base64 -w0)"
 wait
-# On failure the CLI still prints its template (empty server fields), so only a zero exit status counts.
-if [ "$(cat "$t/info.rc")" = 0 ]; then
-    echo "dockerVersion=$(sed -n 1p "$t/info")"
-    echo "info=$(sed -n 2p "$t/info")"
-    echo "dockerInfo=$(sed -n '3,$p' "$t/info" | base64 -w0)"
-else
-    if grep -q "authorization denied" "$t/info.err"; then echo apiRefused=yes; fi
-    echo "info="
-    echo dockerInfo=absent
-fi
+if [ "$(cat "$t/version.rc")" = 0 ]; then echo "dockerVersion=$(cat "$t/version")"
+elif grep -q "authorization denied" "$t/version"; then echo apiRefused=yes; fi
+echo "info=$(sed -n 1p "$t/info")"
+# On failure the CLI still prints its JSON (empty server fields), so only a zero exit status counts.
+if [ "$(cat "$t/info.rc")" = 0 ]; then echo "dockerInfo=$(sed -n '2,$p' "$t/info" | base64 -w0)"; else echo dockerInfo=absent; fi
 echo "plugins=$(base64 -w0 < "$t/plugins")"
 echo "authzAnswer=$(head -n 1 "$t/authz" | base64 -w0)"
 echo "running=$(paste -sd, - < "$t/running")"

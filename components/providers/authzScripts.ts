@@ -376,7 +376,7 @@ export function canaryScript(image: string, alias: string): string {
     const denied = shq(`authorization denied by plugin ${alias}`);
     return `
 hdh_canary() {
-  docker pull -q ${img} >/dev/null 2>&1 || docker image inspect ${img} >/dev/null 2>&1 \\
+  docker image inspect ${img} >/dev/null 2>&1 || docker pull -q ${img} >/dev/null 2>&1 \\
     || { echo "canary: cannot pull "${img} >&2; return 1; }
   out=$(docker run --rm --user 65534:65534 --network none ${img} true 2>&1) \\
     || { echo "canary: a compliant container was refused: $out" >&2; return 1; }

@@ -58,9 +58,13 @@ export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?:
 /** Printed between a change's own output and the preflight that follows it. */
 const PREFLIGHT_MARK = "--- hdh preflight after the change ---";
 
-/** A change script followed by the preflight, in one script: the change runs in a subshell (its `exit` ends it). */
+/**
+ * A change script followed by the preflight, in one script. The change runs in a subshell of its own (its `exit`
+ * ends only it), as a plain command: in `( ... ) || exit` its `set -e` would be ignored.
+ */
 export function withPreflightAfter(script: string): string {
-    return `(\n${script}\n) || exit $?\necho\necho ${shq(PREFLIGHT_MARK)}\n${probeScript}`;
+    return `(\n${script}\n)\nhdh_change_status=$?\n[ "$hdh_change_status" = 0 ] || exit "$hdh_change_status"\n`
+        + `echo\necho ${shq(PREFLIGHT_MARK)}\n${probeScript}`;
 }
 
 /** The change's own output, and the preflight's when it is there. */

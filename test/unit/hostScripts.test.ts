@@ -85,9 +85,10 @@ describe("preflight script under sh, with a fake docker on PATH", () => {
     const fakeDocker = (body: string) => fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     const probe = () => parseProbe(execFileSync("sh", ["-c", probeScript], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }));
 
-    test("one docker info gives the version, the summary and the JSON; the other calls fill their keys", () => {
+    test("one docker info gives the summary and the JSON; the other calls fill their keys", () => {
         fakeDocker(`case "$1 $2" in
-  "info --format") printf '%s\\n' 24.0.7 '/var/lib/docker/1.1|3|2|name=seccomp,name=userns' '{"ServerVersion":"24.0.7"}' ;;
+  "version -f") echo 24.0.7 ;;
+  "info --format") printf '%s\\n' '/var/lib/docker/1.1|3|2|name=seccomp,name=userns' '{"ServerVersion":"24.0.7"}' ;;
   "plugin ls") echo 'hdh-authz:latest|true|r/opa:1' ;;
   "plugin disable") echo "Error response from daemon: authorization denied by plugin hdh-authz:latest: no" >&2; exit 1 ;;
   "ps --format") printf 'web\\ndb\\n' ;;
@@ -99,14 +100,16 @@ esac`);
     });
 
     test("a change is followed by the preflight in the same script; a failed change is not", () => {
-        fakeDocker('[ "$1" = info ] && printf "%s\\n" 25.0.1 "/d|0|0|" "{}"; exit 0');
+        fakeDocker('[ "$1" = version ] && echo 25.0.1; exit 0');
         const run = (script: string) => execFileSync("sh", ["-c", withPreflightAfter(script)],
             { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
         const done = splitPreflightAfter(run("echo changed\nexit 0\necho never"));
         expect(done.own).toBe("changed\n");
         expect(parseProbe(done.probe ?? "").dockerVersion).toBe("25.0.1");
         expect(splitPreflightAfter(run("printf no-newline")).own).toBe("no-newline");
-        expect(() => run("echo half; exit 3")).toThrow(/status 3|code 3|failed/i);
+        expect(() => run("echo half; exit 3")).toThrow(/failed/i);
+        // The change's own `set -e` still stops it at the first failing command.
+        expect(() => run("set -e\nfalse\necho went on")).toThrow(/failed/i);
         expect(splitPreflightAfter("output of an older script\n")).toEqual({ own: "output of an older script\n" });
     });
 
