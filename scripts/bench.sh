@@ -109,6 +109,7 @@ for n in ${SIZES//,/ }; do
   phase "destroy" destroy --yes --skip-preview
   pulumi config set --stack "$STACK" --path 'rollout.batches[0]' 100%
   phase "first up (one batch of all hosts)" up --yes --skip-preview
+  phase "no-op up --skip-preview (one batch)" up --yes --skip-preview
   phase "destroy" destroy --yes --skip-preview
   pulumi stack rm --yes --force --stack "$STACK" >/dev/null
 done

@@ -46,7 +46,7 @@ export function readFilesScript(dir: string, names: string[], exclusivePattern?:
     const d = shq(dir);
     const list = names.map((n) => `${d}/${shq(safeName(n))}`).join(" ");
     const extra = exclusivePattern ? ` ${d}/${exclusivePattern}` : "";
-    return `for f in ${list}${extra}; do [ -f "$f" ] && printf '%s %s\\n' "$(basename "$f")" "$(base64 -w0 < "$f")"; done; true`;
+    return `for f in ${list}${extra}; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done; true`;
 }
 
 /** Parses what {@link readFilesScript} printed. */
