@@ -2,6 +2,7 @@
  * The preflight: everything the steps need to know about a host, read in one round trip.
  */
 import { JsonObject, JsonValue, isJsonObject } from "../plan/json";
+import { RECORD_DIR, STAGED_POLICY_DIR } from "./dockerd";
 
 /** A plugin as `docker plugin ls` shows it. */
 export interface InstalledPlugin {
@@ -61,6 +62,39 @@ export interface HostFacts {
     runningContainers: string[];
     /** Our records in /var/lib/hardened-docker-host (`*.json`, `plugin-settings.*`), by file name. */
     records: Record<string, string>;
+    /**
+     * Our policy folders, file name to content: the staged folder, and the live folder the Authorization step
+     * noted in /var/lib/hardened-docker-host/policy-live. A folder that does not exist reads as empty.
+     */
+    folders: Record<string, Record<string, string>>;
+}
+
+/** Where the Authorization step notes the live policy folder (one line), for the preflight to read it. */
+export const LIVE_FOLDER_NOTE = `${RECORD_DIR}/policy-live`;
+
+/**
+ * Prints our policy folders for the preflight: `@ <base64 path>` then `<name> <base64 content>` per file.
+ * The staged folder always; the live folder when the note names one.
+ */
+export function foldersScript(staged = STAGED_POLICY_DIR, note = LIVE_FOLDER_NOTE): string {
+    return `hdh_folder() {
+  printf '@ %s\\n' "$(printf %s "$1" | base64 -w0)"
+  for f in "$1"/*; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done; true
+}
+hdh_folder '${staged}'
+if [ -f '${note}' ]; then hdh_folder "$(cat '${note}')"; fi`;
+}
+
+/** Parses what {@link foldersScript} printed. */
+export function parseFolders(text: string): Record<string, Record<string, string>> {
+    const folders: Record<string, Record<string, string>> = {};
+    let files: Record<string, string> | undefined;
+    for (const line of text.split("\n")) {
+        const [head, data = ""] = line.trim().split(" ");
+        if (head === "@") files = folders[Buffer.from(data, "base64").toString("utf8")] = {};
+        else if (head && files) files[head] = Buffer.from(data, "base64").toString("utf8");
+    }
+    return folders;
 }
 
 /**
@@ -89,6 +123,7 @@ echo "users=$(cut -d: -f1 /etc/passwd | paste -sd, -)"
 echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
 echo "socket=$(stat -c '%a %U %G' /var/run/docker.sock 2>/dev/null || printf absent)"
 echo "machineId=$(head -c 64 /etc/machine-id 2>/dev/null | tr -cd '0-9a-zA-Z')"
+echo "folders=$( { ${foldersScript()}; } | base64 -w0)"
 echo "records=$(for f in /var/lib/hardened-docker-host/*.json /var/lib/hardened-docker-host/plugin-settings.*; do
   [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done | base64 -w0)"
 wait
@@ -172,6 +207,7 @@ export function parseProbe(out: string): HostFacts {
         machineId: kv.get("machineId") ?? "",
         runningContainers: list(kv.get("running")),
         records: parseRecords(decode(kv.get("records")) ?? ""),
+        folders: parseFolders(decode(kv.get("folders")) ?? ""),
     };
 }
 

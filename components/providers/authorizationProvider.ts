@@ -10,13 +10,14 @@ import {
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { sha256Hex } from "../plan/sha256";
 import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
+import { LIVE_FOLDER_NOTE } from "../host/probe";
 import { fileSetHash, parseReadFiles, readFilesScript } from "../host/files";
 import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { authzFunctions, authzVariables, canaryScript, checkAlias, checkImage, socketFunctions } from "./authzScripts";
 import { managedAliases } from "../plan/pluginChange";
-import { change, preflight } from "./preflight";
+import { change, folderFromPreflight, preflight } from "./preflight";
 
 /** The live policy files, by hash and one line per file. */
 interface LivePolicy {
@@ -54,7 +55,8 @@ export interface AuthorizationState {
 
 /** The live policy files: their hash and summary. */
 async function readLive(connection: SshTarget, dir: string): Promise<LivePolicy> {
-    const files = parseReadFiles(await runScript(connection, readFilesScript(dir, [], "*"), `reading ${dir}`));
+    const files = await folderFromPreflight(connection, dir)
+        ?? parseReadFiles(await runScript(connection, readFilesScript(dir, [], "*"), `reading ${dir}`));
     return { sha256: fileSetHash(files), summary: policySummary(files) };
 }
 
@@ -148,6 +150,8 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
             alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256,
             at: new Date().toISOString(),
         }),
+        // Noted for the preflight, which then reads the live folder in its own round trip.
+        s.policyDirectory ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}` : `rm -f ${LIVE_FOLDER_NOTE}`,
         s.policyDirectory ? `echo @@live; ${readFilesScript(s.policyDirectory, [], "*")}` : "",
     ].join("\n"), `enabling authorization plugin ${s.alias}`);
     const files = parseReadFiles(out.includes("@@live\n") ? out.slice(out.lastIndexOf("@@live\n") + 7) : "");
@@ -214,7 +218,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
             ...dirs.map((d) => `hdh_policy_clear ${shq(d)}`),
             given ? "rm -rf \"$HDH_PREVIOUS\"" : "",
             given && props.stagedDirectory ? `rmdir ${shq(props.stagedDirectory)} 2>/dev/null || true` : "",
-            `rm -f ${RECORD_DIR}/authorization.json`,
+            `rm -f ${RECORD_DIR}/authorization.json ${LIVE_FOLDER_NOTE}`,
         ].join("\n"), `disabling authorization plugin ${props.alias}`);
     },
 };

@@ -55,6 +55,11 @@ export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?:
     return p;
 }
 
+/** A policy folder as the run's preflight read it; undefined when it did not (or the preflight failed). */
+export async function folderFromPreflight(connection: SshTarget, dir: string): Promise<Record<string, string> | undefined> {
+    return preflight(connection).then((p) => p.facts.folders?.[dir], () => undefined);
+}
+
 /** Printed between a change's own output and the preflight that follows it. */
 const PREFLIGHT_MARK = "--- hdh preflight after the change ---";
 

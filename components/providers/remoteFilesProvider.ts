@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fileSetHash, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
+import { fileSetHash, filesOf, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
 import { splitLines } from "../plan/lines";
 import { shortSha256 } from "../plan/sha256";
 import { runScript } from "../ssh/session";
-import { change } from "./preflight";
+import { change, folderFromPreflight } from "./preflight";
 import { targetLabel } from "../ssh/target";
 import type { RemoteFilesState } from "./remoteFiles";
 
@@ -38,8 +38,11 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
     },
     async read(id, props) {
         if (!props) throw new Error(`RemoteFiles ${id}: cannot import without its connection`);
-        const script = readFilesScript(props.directory, Object.keys(props.files), props.exclusivePattern);
-        const files = parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
+        // The run's preflight has read our policy folders; another folder takes a round trip of its own.
+        const names = Object.keys(props.files);
+        const seen = await folderFromPreflight(props.connection, props.directory);
+        const files = (seen && filesOf(seen, names, props.exclusivePattern)) ?? parseReadFiles(await runScript(props.connection,
+            readFilesScript(props.directory, names, props.exclusivePattern), `reading ${props.directory}`));
         const state = { ...props, files, summary: summarize(files), sha256: fileSetHash(files) };
         return { id, props: state };
     },

@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileSetHash, parseReadFiles, readFilesScript, writeFilesScript } from "../../components/host/files";
-import { findPlugin, parseProbe, probeScript } from "../../components/host/probe";
+import { fileSetHash, filesOf, parseReadFiles, readFilesScript, writeFilesScript } from "../../components/host/files";
+import { findPlugin, foldersScript, parseFolders, parseProbe, probeScript } from "../../components/host/probe";
 import { shq } from "../../components/host/shell";
 import { listsAuthorizationPlugin, withAuthorizationPlugin } from "../../components/providers/authzScripts";
 import { splitPreflightAfter, withPreflightAfter } from "../../components/providers/preflight";
@@ -75,6 +75,30 @@ describe("preflight parsing", () => {
         const facts = parseProbe("os=debian 12\ninit=none\ninfo=\nplugins=\ndaemonJson=absent\n");
         expect(facts).toMatchObject({ initSystem: "none", dockerVersion: "", apiRefused: false, daemonJson: undefined, plugins: [], usernsActive: false, dataRoot: "" });
         expect(parseProbe("apiRefused=yes\n").apiRefused).toBe(true);
+    });
+});
+
+describe("policy folders read by the preflight", () => {
+    let dir: string;
+    beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-folders-")); });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("the staged folder always, the noted live folder when there is a note; a missing folder reads empty", () => {
+        const staged = path.join(dir, "staged"), live = path.join(dir, "live folder"), note = path.join(dir, "policy-live");
+        sh(writeFilesScript(staged, { "a.rego": "package a\n", "data.json": "{}" }, "0644"));
+        expect(parseFolders(sh(foldersScript(staged, note)))).toEqual({ [staged]: { "a.rego": "package a\n", "data.json": "{}" } });
+        fs.writeFileSync(note, `${live}\n`);
+        expect(parseFolders(sh(foldersScript(staged, note)))[live]).toEqual({});
+        sh(writeFilesScript(live, { "b.rego": "it's $HOME `x`" }, "0644"));
+        fs.mkdirSync(path.join(live, "sub"));
+        expect(parseFolders(sh(foldersScript(staged, note)))[live]).toEqual({ "b.rego": "it's $HOME `x`" });
+    });
+
+    test("a folder read whole answers as the folder script would, for our patterns only", () => {
+        const folder = { "a.rego": "a", "stray.rego": "s" };
+        expect(filesOf(folder, ["a.rego", "gone.rego"])).toEqual({ "a.rego": "a" });
+        expect(filesOf(folder, ["a.rego"], "*")).toEqual(folder);
+        expect(filesOf(folder, ["a.rego"], "*.rego")).toBeUndefined();
     });
 });
 
