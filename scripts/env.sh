@@ -14,4 +14,7 @@ export PULUMI_CONTINUE_ON_ERROR=${PULUMI_CONTINUE_ON_ERROR:-true}
 # Steps wait on SSH and on the hosts, not on this machine's CPU: the CLI's default (4 per core) would queue a
 # fleet's reads and hold back hosts of one batch (README: Rollout).
 export PULUMI_PARALLEL=${PULUMI_PARALLEL:-64}
+# The CLI keeps a debug log of every command in $PULUMI_HOME/logs (about 1 MB per host and run): 100 MB of it is
+# plenty here (its default is 500 MB).
+export PULUMI_LOG_ROTATION_MAX_TOTAL_MB=${PULUMI_LOG_ROTATION_MAX_TOTAL_MB:-100}
 mkdir -p "$HDH_ROOT/.state/backend" "$PULUMI_HOME"
