@@ -60,22 +60,27 @@ export async function folderFromPreflight(connection: SshTarget, dir: string): P
     return preflight(connection).then((p) => p.facts.folders?.[dir], () => undefined);
 }
 
-/** Printed between a change's own output and the preflight that follows it. */
+/** Printed between a change's own output and the preflight that follows it, and after the preflight. */
 const PREFLIGHT_MARK = "--- hdh preflight after the change ---";
+const PREFLIGHT_END = "--- hdh preflight end ---";
 
 /**
  * A change script followed by the preflight, in one script. The change runs in a subshell of its own (its `exit`
- * ends only it), as a plain command: in `( ... ) || exit` its `set -e` would be ignored.
+ * ends only it), as a plain command: in `( ... ) || exit` its `set -e` would be ignored. Once the change
+ * succeeded the script does too: a preflight that fails (say /tmp is full) only leaves no reading behind.
  */
 export function withPreflightAfter(script: string): string {
     return `(\n${script}\n)\nhdh_change_status=$?\n[ "$hdh_change_status" = 0 ] || exit "$hdh_change_status"\n`
-        + `echo\necho ${shq(PREFLIGHT_MARK)}\n${probeScript}`;
+        + `echo\necho ${shq(PREFLIGHT_MARK)}\n(\n${probeScript}\n) && echo ${shq(PREFLIGHT_END)}\nexit 0\n`;
 }
 
-/** The change's own output, and the preflight's when it is there. */
+/** The change's own output, and the preflight's when it ran to its end. */
 export function splitPreflightAfter(out: string): { own: string; probe?: string } {
     const i = out.lastIndexOf(`\n${PREFLIGHT_MARK}\n`);
-    return i < 0 ? { own: out } : { own: out.slice(0, i), probe: out.slice(i + PREFLIGHT_MARK.length + 2) };
+    if (i < 0) return { own: out };
+    const rest = out.slice(i + PREFLIGHT_MARK.length + 2);
+    const complete = rest.endsWith(`${PREFLIGHT_END}\n`);
+    return { own: out.slice(0, i), probe: complete ? rest.slice(0, -PREFLIGHT_END.length - 1) : undefined };
 }
 
 /**

@@ -135,6 +135,10 @@ esac`);
         // The change's own `set -e` still stops it at the first failing command.
         expect(() => run("set -e\nfalse\necho went on")).toThrow(/failed/i);
         expect(splitPreflightAfter("output of an older script\n")).toEqual({ own: "output of an older script\n" });
+        // A preflight cut short leaves no reading (the next step reads the host itself), and fails nothing.
+        fs.writeFileSync(path.join(bin, "mktemp"), "#!/bin/sh\necho 'mktemp: No space left on device' >&2; exit 1\n", { mode: 0o755 });
+        const cut = splitPreflightAfter(run("echo changed"));
+        expect(cut).toEqual({ own: "changed\n", probe: undefined });
     });
 
     test("a daemon whose authorization refuses us, and one that does not answer", () => {
