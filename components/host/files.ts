@@ -46,14 +46,17 @@ export function readFilesScript(dir: string, names: string[], exclusivePattern?:
     const d = shq(dir);
     const list = names.map((n) => `${d}/${shq(safeName(n))}`).join(" ");
     const extra = exclusivePattern ? ` ${d}/${exclusivePattern}` : "";
-    return `for f in ${list}${extra}; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done; true`;
+    return `for f in ${list}${extra}; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done
+true`;
 }
 
 /**
  * What {@link readFilesScript} would print for a folder already read whole: the files named, plus every file
  * when the folder is exclusively ours (`*`). Undefined for another pattern (it needs the host's glob).
  */
-export function filesOf(folder: Record<string, string>, names: string[], exclusivePattern?: string): Record<string, string> | undefined {
+export function filesOf(
+    folder: Record<string, string>, names: string[], exclusivePattern?: string,
+): Record<string, string> | undefined {
     if (exclusivePattern !== undefined && exclusivePattern !== "*") return undefined;
     return Object.fromEntries(Object.entries(folder).filter(([n]) => exclusivePattern === "*" || names.includes(n)));
 }

@@ -107,7 +107,8 @@ b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
 { docker version -f '{{.Server.Version}}' >"$t/version" 2>&1; echo $? >"$t/version.rc"; } &
-{ docker info --format '{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}{{"\\n"}}{{json .}}' \\
+{ docker info --format \\
+    '{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}{{"\\n"}}{{json .}}' \\
     >"$t/info" 2>/dev/null; echo $? >"$t/info.rc"; } &
 docker plugin ls --no-trunc --format '{{.Name}}|{{.Enabled}}|{{.PluginReference}}' >"$t/plugins" 2>/dev/null &
 # Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
@@ -131,7 +132,8 @@ if [ "$(cat "$t/version.rc")" = 0 ]; then echo "dockerVersion=$(cat "$t/version"
 elif grep -q "authorization denied" "$t/version"; then echo apiRefused=yes; fi
 echo "info=$(sed -n 1p "$t/info")"
 # On failure the CLI still prints its JSON (empty server fields), so only a zero exit status counts.
-if [ "$(cat "$t/info.rc")" = 0 ]; then echo "dockerInfo=$(sed -n '2,$p' "$t/info" | base64 -w0)"; else echo dockerInfo=absent; fi
+if [ "$(cat "$t/info.rc")" = 0 ]; then echo "dockerInfo=$(sed -n '2,$p' "$t/info" | base64 -w0)"
+else echo dockerInfo=absent; fi
 echo "plugins=$(base64 -w0 < "$t/plugins")"
 echo "authzAnswer=$(head -n 1 "$t/authz" | base64 -w0)"
 echo "running=$(paste -sd, - < "$t/running")"

@@ -151,7 +151,9 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
             at: new Date().toISOString(),
         }),
         // Noted for the preflight, which then reads the live folder in its own round trip.
-        s.policyDirectory ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}` : `rm -f ${LIVE_FOLDER_NOTE}`,
+        s.policyDirectory
+            ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}`
+            : `rm -f ${LIVE_FOLDER_NOTE}`,
         s.policyDirectory ? `echo @@live; ${readFilesScript(s.policyDirectory, [], "*")}` : "",
     ].join("\n"), `enabling authorization plugin ${s.alias}`);
     const files = parseReadFiles(out.includes("@@live\n") ? out.slice(out.lastIndexOf("@@live\n") + 7) : "");

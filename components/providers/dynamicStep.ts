@@ -14,8 +14,8 @@ export function providerModuleText(runtimePath: string, implPath: string, comput
 
 /** The provider text of a step implemented by `implFile` (a module of this folder), with its computed outputs. */
 export function stepProvider(implFile: string, computedKeys: string[]): string {
-    return providerModuleText(compiledModule(path.join(__dirname, "lazyProvider")), compiledModule(path.join(__dirname, implFile)),
-        computedKeys);
+    const runtime = compiledModule(path.join(__dirname, "lazyProvider"));
+    return providerModuleText(runtime, compiledModule(path.join(__dirname, implFile)), computedKeys);
 }
 
 /**
@@ -25,7 +25,9 @@ export function stepProvider(implFile: string, computedKeys: string[]): string {
  * program run (loading the serializer and walking the closures) and 7.7 kB of state per resource, twice.
  */
 export abstract class DynamicStep extends pulumi.CustomResource {
-    protected constructor(provider: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+    protected constructor(
+        provider: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions,
+    ) {
         super(`pulumi-nodejs:dynamic/hardened-docker-host:${type}`, name, { ...props, __provider: provider }, opts);
     }
 }

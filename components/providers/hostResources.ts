@@ -31,10 +31,12 @@ function step(implFile: string, computed: string[], setByCheck: string[] = []) {
 /** Every step keeps its connection secret in the state. */
 const stepOptions = (opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({ ...opts, additionalSecretOutputs: ["connection"] });
 
-const subordinateIds = step("subordinateIdsProvider", ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
+const subordinateIds = step("subordinateIdsProvider",
+    ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
 const daemonConfig = step("daemonConfigProvider",
     ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
-const dockerPlugin = step("pluginProvider", ["changeProcedure", "enabled", "installedReference", "machine"], ["changeProcedure"]);
+const dockerPlugin = step("pluginProvider",
+    ["changeProcedure", "enabled", "installedReference", "machine"], ["changeProcedure"]);
 const authorization = step("authorizationProvider", ["active", "liveSha256", "livePolicy", "machine"]);
 
 /** Inputs of {@link SubordinateIds} (see SubordinateIdsState). */

@@ -56,7 +56,9 @@ export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?:
 }
 
 /** A policy folder as the run's preflight read it; undefined when it did not (or the preflight failed). */
-export async function folderFromPreflight(connection: SshTarget, dir: string): Promise<Record<string, string> | undefined> {
+export async function folderFromPreflight(
+    connection: SshTarget, dir: string,
+): Promise<Record<string, string> | undefined> {
     return preflight(connection).then((p) => p.facts.folders?.[dir], () => undefined);
 }
 
@@ -92,7 +94,9 @@ export async function change(connection: SshTarget, script: string, what: string
     cache.delete(key);
     const { own, probe } = splitPreflightAfter(await runScript(connection, withPreflightAfter(script), what));
     try {
-        if (probe !== undefined) cache.set(key, { preflight: Promise.resolve(parsed(connection, probe)), afterChange: true });
+        if (probe !== undefined) {
+            cache.set(key, { preflight: Promise.resolve(parsed(connection, probe)), afterChange: true });
+        }
     } catch {
         // a daemon.json that is not an object: the next step reads the host itself and says so
     }

@@ -35,11 +35,12 @@ function registerTypeScript(dir, resolve) {
     const options = { transpileOnly: true, dir, ...(tsconfig ? {} : { skipProject: true, compilerOptions: {
         target: "es2020", module: "commonjs", moduleResolution: "node", sourceMap: true } }) };
     const versions = ["ts-node", "typescript"].map((id) => require(resolve(`${id}/package.json`)).version);
-    const salt = JSON.stringify([versions, options.compilerOptions ?? null, tsconfig ? fs.readFileSync(tsconfig, "utf8") : null]);
+    const config = tsconfig ? fs.readFileSync(tsconfig, "utf8") : null;
+    const salt = JSON.stringify([versions, options.compilerOptions ?? null, config]);
     const folder = cacheDir();
     let service; // created on the first file that is not in the cache
     const compile = (code, file) => {
-        const key = crypto.createHash("sha256").update(salt).update("\0").update(file).update("\0").update(code).digest("hex");
+        const key = crypto.createHash("sha256").update(`${salt}\0${file}\0`).update(code).digest("hex");
         const cached = path.join(folder, `${key}.js`);
         try {
             return fs.readFileSync(cached, "utf8");

@@ -84,9 +84,12 @@ describe("policy folders read by the preflight", () => {
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     test("the staged folder always, the noted live folder when there is a note; a missing folder reads empty", () => {
-        const staged = path.join(dir, "staged"), live = path.join(dir, "live folder"), note = path.join(dir, "policy-live");
+        const staged = path.join(dir, "staged");
+        const live = path.join(dir, "live folder");
+        const note = path.join(dir, "policy-live");
         sh(writeFilesScript(staged, { "a.rego": "package a\n", "data.json": "{}" }, "0644"));
-        expect(parseFolders(sh(foldersScript(staged, note)))).toEqual({ [staged]: { "a.rego": "package a\n", "data.json": "{}" } });
+        expect(parseFolders(sh(foldersScript(staged, note))))
+            .toEqual({ [staged]: { "a.rego": "package a\n", "data.json": "{}" } });
         fs.writeFileSync(note, `${live}\n`);
         expect(parseFolders(sh(foldersScript(staged, note)))[live]).toEqual({});
         sh(writeFilesScript(live, { "b.rego": "it's $HOME `x`" }, "0644"));
@@ -106,27 +109,32 @@ describe("preflight script under sh, with a fake docker on PATH", () => {
     let bin: string;
     beforeEach(() => { bin = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-probe-")); });
     afterEach(() => fs.rmSync(bin, { recursive: true, force: true }));
-    const fakeDocker = (body: string) => fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-    const probe = () => parseProbe(execFileSync("sh", ["-c", probeScript], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }));
+    const fake = (name: string, body: string) =>
+        fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const fakeDocker = (body: string) => fake("docker", body);
+    const env = () => ({ ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    const probe = () => parseProbe(execFileSync("sh", ["-c", probeScript], { encoding: "utf8", env: env() }));
 
     test("one docker info gives the summary and the JSON; the other calls fill their keys", () => {
         fakeDocker(`case "$1 $2" in
   "version -f") echo 24.0.7 ;;
   "info --format") printf '%s\\n' '/var/lib/docker/1.1|3|2|name=seccomp,name=userns' '{"ServerVersion":"24.0.7"}' ;;
   "plugin ls") echo 'hdh-authz:latest|true|r/opa:1' ;;
-  "plugin disable") echo "Error response from daemon: authorization denied by plugin hdh-authz:latest: no" >&2; exit 1 ;;
+  "plugin disable") echo "Error response from daemon: authorization denied by plugin p: no" >&2; exit 1 ;;
   "ps --format") printf 'web\\ndb\\n' ;;
 esac`);
-        expect(probe()).toMatchObject({ dockerVersion: "24.0.7", dataRoot: "/var/lib/docker/1.1", containers: 3, images: 2, usernsActive: true,
-            apiRefused: false, dockerInfo: { ServerVersion: "24.0.7" }, plugins: [{ name: "hdh-authz:latest", enabled: true, reference: "r/opa:1" }],
-            runningContainers: ["web", "db"] });
-        expect(probe().authzAnswer).toMatch(/^Error response from daemon: authorization denied by plugin hdh-authz:latest: no\s*$/);
+        expect(probe()).toMatchObject({
+            dockerVersion: "24.0.7", dataRoot: "/var/lib/docker/1.1", containers: 3, images: 2, usernsActive: true,
+            apiRefused: false, dockerInfo: { ServerVersion: "24.0.7" }, runningContainers: ["web", "db"],
+            plugins: [{ name: "hdh-authz:latest", enabled: true, reference: "r/opa:1" }],
+        });
+        expect(probe().authzAnswer).toMatch(/^Error response from daemon: authorization denied by plugin p: no\s*$/);
     });
 
     test("a change is followed by the preflight in the same script; a failed change is not", () => {
         fakeDocker('[ "$1" = version ] && echo 25.0.1; exit 0');
-        const run = (script: string) => execFileSync("sh", ["-c", withPreflightAfter(script)],
-            { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        const run = (script: string) =>
+            execFileSync("sh", ["-c", withPreflightAfter(script)], { encoding: "utf8", env: env() });
         const done = splitPreflightAfter(run("echo changed\nexit 0\necho never"));
         expect(done.own).toBe("changed\n");
         expect(parseProbe(done.probe ?? "").dockerVersion).toBe("25.0.1");
@@ -136,15 +144,19 @@ esac`);
         expect(() => run("set -e\nfalse\necho went on")).toThrow(/failed/i);
         expect(splitPreflightAfter("output of an older script\n")).toEqual({ own: "output of an older script\n" });
         // A preflight cut short leaves no reading (the next step reads the host itself), and fails nothing.
-        fs.writeFileSync(path.join(bin, "mktemp"), "#!/bin/sh\necho 'mktemp: No space left on device' >&2; exit 1\n", { mode: 0o755 });
+        fake("mktemp", "echo 'mktemp: No space left on device' >&2; exit 1");
         const cut = splitPreflightAfter(run("echo changed"));
         expect(cut).toEqual({ own: "changed\n", probe: undefined });
     });
 
     test("a daemon whose authorization refuses us, and one that does not answer", () => {
         // On failure the CLI still prints the template with empty server fields.
-        fakeDocker('echo "Error response from daemon: authorization denied by plugin hdh-authz:latest: x" >&2; [ "$1" = info ] && echo "|0|0|"; exit 1');
-        expect(probe()).toMatchObject({ apiRefused: true, dockerVersion: "", dataRoot: "", dockerInfo: undefined, plugins: [], runningContainers: [] });
+        fakeDocker('echo "Error response from daemon: authorization denied by plugin p: x" >&2\n'
+            + '[ "$1" = info ] && echo "|0|0|"; exit 1');
+        expect(probe()).toMatchObject({
+            apiRefused: true, dockerVersion: "", dataRoot: "", dockerInfo: undefined, plugins: [],
+            runningContainers: [],
+        });
         fakeDocker('echo "Cannot connect to the Docker daemon" >&2; exit 1');
         expect(probe()).toMatchObject({ apiRefused: false, dockerVersion: "", dockerInfo: undefined, plugins: [] });
     });

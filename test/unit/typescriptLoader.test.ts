@@ -20,7 +20,8 @@ registerTypeScript(${JSON.stringify(dir)}, (id) => {
 });
 const m = require(${JSON.stringify(path.join(dir, "main.ts"))});
 console.log(JSON.stringify({ value: m.value, compiled, stack: m.where() }));`;
-    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", env: { ...process.env, HDH_TS_CACHE: cache } });
+    const env = { ...process.env, HDH_TS_CACHE: cache };
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", env });
     return JSON.parse(out.trim().split("\n").pop() as string);
 }
 
@@ -30,7 +31,8 @@ describe("the language host's TypeScript loader", () => {
     beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-tsprogram-"));
         cache = path.join(dir, ".cache");
-        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2022", module: "commonjs", strict: true } }));
+        const options = { target: "es2022", module: "commonjs", strict: true };
+        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options }));
         fs.writeFileSync(path.join(dir, "main.ts"), [
             "interface Shape { sides: number }",
             "const square: Shape = { sides: 4 };",
@@ -54,7 +56,8 @@ describe("the language host's TypeScript loader", () => {
         runProgram(dir, cache);
         fs.appendFileSync(path.join(dir, "main.ts"), "export const more = 1;\n");
         expect(runProgram(dir, cache).compiled).toBe(true);
-        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2020", module: "commonjs" } }));
+        const options = { target: "es2020", module: "commonjs" };
+        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options }));
         expect(runProgram(dir, cache).compiled).toBe(true);
         expect(runProgram(dir, cache).compiled).toBe(false);
     });
