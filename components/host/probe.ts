@@ -3,6 +3,7 @@
  */
 import { JsonObject, JsonValue, isJsonObject } from "../plan/json";
 import { RECORD_DIR, STAGED_POLICY_DIR } from "./dockerd";
+import { parseReadFiles } from "./files";
 
 /** A plugin as `docker plugin ls` shows it. */
 export interface InstalledPlugin {
@@ -87,14 +88,13 @@ if [ -f '${note}' ]; then hdh_folder "$(cat '${note}')"; fi`;
 
 /** Parses what {@link foldersScript} printed. */
 export function parseFolders(text: string): Record<string, Record<string, string>> {
-    const folders: Record<string, Record<string, string>> = {};
-    let files: Record<string, string> | undefined;
-    for (const line of text.split("\n")) {
-        const [head, data = ""] = line.trim().split(" ");
-        if (head === "@") files = folders[Buffer.from(data, "base64").toString("utf8")] = {};
-        else if (head && files) files[head] = Buffer.from(data, "base64").toString("utf8");
-    }
-    return folders;
+    // Each folder: its `@ <base64 path>` line, then its files as readFilesScript prints them.
+    const sections = text.split(/^@ /m).slice(1);
+    return Object.fromEntries(sections.map((s) => {
+        const end = s.indexOf("\n");
+        const [path, files] = end < 0 ? [s, ""] : [s.slice(0, end), s.slice(end + 1)];
+        return [Buffer.from(path.trim(), "base64").toString("utf8"), parseReadFiles(files)];
+    }));
 }
 
 /**

@@ -136,7 +136,7 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
     const canary = s.canaryImage !== "" && (!olds || plan.promote || plan.enableChain !== undefined || plan.reload
         || olds.pluginReference !== s.pluginReference || olds.canaryImage !== s.canaryImage || !olds.active);
     const moved = olds?.policyDirectory !== s.policyDirectory ? olds?.policyDirectory : undefined;
-    const out = await change(s.connection, [
+    await change(s.connection, [
         dockerFunctions(s.restartCommand),
         socketFunctions,
         authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
@@ -150,16 +150,14 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
             alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256,
             at: new Date().toISOString(),
         }),
-        // Noted for the preflight, which then reads the live folder in its own round trip.
+        // Noted for the preflight, which reads the live folder with the rest of the host (after this change too).
         s.policyDirectory
             ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}`
             : `rm -f ${LIVE_FOLDER_NOTE}`,
-        s.policyDirectory ? `echo @@live; ${readFilesScript(s.policyDirectory, [], "*")}` : "",
     ].join("\n"), `enabling authorization plugin ${s.alias}`);
-    const files = parseReadFiles(out.includes("@@live\n") ? out.slice(out.lastIndexOf("@@live\n") + 7) : "");
+    const live = s.policyDirectory ? await readLive(s.connection, s.policyDirectory) : undefined;
     return {
-        ...s, active: true, liveSha256: s.policyDirectory ? fileSetHash(files) : s.policySha256,
-        livePolicy: s.policyDirectory ? policySummary(files) : undefined,
+        ...s, active: true, liveSha256: live?.sha256 ?? s.policySha256, livePolicy: live?.summary,
         machine: machineIdentity(facts.machineId, s.connection.hostKey),
     };
 }

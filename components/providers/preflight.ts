@@ -59,7 +59,7 @@ export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?:
 export async function folderFromPreflight(
     connection: SshTarget, dir: string,
 ): Promise<Record<string, string> | undefined> {
-    return preflight(connection).then((p) => p.facts.folders?.[dir], () => undefined);
+    return preflight(connection).then((p) => p.facts.folders[dir], () => undefined);
 }
 
 /** Printed between a change's own output and the preflight that follows it, and after the preflight. */

@@ -2,14 +2,12 @@
 // user's cache folder: every run starts these processes anew and loads the same ~400 modules. Node writes the
 // cache when a process exits, but the CLI kills its plugins, so it is written shortly after start-up instead.
 "use strict";
-const os = require("os");
-const path = require("path");
+const { cacheDir } = require("./cache-dir");
 
 function useCompileCache() {
     const m = require("module");
     if (!m.enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) return;
-    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-    m.enableCompileCache(path.join(base, "hardened-docker-host", "node-compile-cache"));
+    m.enableCompileCache(cacheDir("node-compile-cache"));
     for (const ms of [1000, 5000]) setTimeout(() => m.flushCompileCache(), ms).unref();
 }
 

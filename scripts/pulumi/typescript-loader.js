@@ -6,8 +6,8 @@
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
+const { cacheDir } = require("./cache-dir");
 
 /** The nearest tsconfig.json from `dir` up, or undefined. */
 function findTsconfig(dir) {
@@ -16,13 +16,6 @@ function findTsconfig(dir) {
         if (fs.existsSync(file)) return file;
         if (path.dirname(d) === d) return undefined;
     }
-}
-
-/** The cache folder: $HDH_TS_CACHE, else ~/.cache/hardened-docker-host/ts (or under $XDG_CACHE_HOME). */
-function cacheDir() {
-    if (process.env.HDH_TS_CACHE) return process.env.HDH_TS_CACHE;
-    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-    return path.join(base, "hardened-docker-host", "ts");
 }
 
 /**
@@ -37,7 +30,7 @@ function registerTypeScript(dir, resolve) {
     const versions = ["ts-node", "typescript"].map((id) => require(resolve(`${id}/package.json`)).version);
     const config = tsconfig ? fs.readFileSync(tsconfig, "utf8") : null;
     const salt = JSON.stringify([versions, options.compilerOptions ?? null, config]);
-    const folder = cacheDir();
+    const folder = process.env.HDH_TS_CACHE || cacheDir("ts");
     let service; // created on the first file that is not in the cache
     const compile = (code, file) => {
         const key = crypto.createHash("sha256").update(`${salt}\0${file}\0`).update(code).digest("hex");
