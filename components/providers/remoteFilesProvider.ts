@@ -41,9 +41,9 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         // The run's preflight has read our policy folders; another folder takes a round trip of its own.
         const names = Object.keys(props.files);
         const seen = await folderFromPreflight(props.connection, props.directory);
-        const script = () => readFilesScript(props.directory, names, props.exclusivePattern);
-        const reread = () => runScript(props.connection, script(), `reading ${props.directory}`);
-        const files = (seen && filesOf(seen, names, props.exclusivePattern)) ?? parseReadFiles(await reread());
+        const script = readFilesScript(props.directory, names, props.exclusivePattern);
+        const files = (seen && filesOf(seen, names, props.exclusivePattern))
+            ?? parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
         const state = { ...props, files, summary: summarize(files), sha256: fileSetHash(files) };
         return { id, props: state };
     },
