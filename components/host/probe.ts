@@ -3,7 +3,7 @@
  */
 import { JsonObject, JsonValue, isJsonObject } from "../plan/json";
 import { RECORD_DIR, STAGED_POLICY_DIR } from "./dockerd";
-import { parseReadFiles } from "./files";
+import { tarFiles } from "./tar";
 
 /** A plugin as `docker plugin ls` shows it. */
 export interface InstalledPlugin {
@@ -73,87 +73,133 @@ export interface HostFacts {
 /** Where the Authorization step notes the live policy folder (one line), for the preflight to read it. */
 export const LIVE_FOLDER_NOTE = `${RECORD_DIR}/policy-live`;
 
+/** Where Docker's API answers when the host names no other (`DOCKER_HOST`). */
+const DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** The Docker calls of the preflight: answer name, HTTP method and path. */
+const DOCKER_CALLS: [name: string, method: string, path: string][] = [
+    ["version", "GET", "/version"],
+    ["info", "GET", "/info"],
+    ["plugins", "GET", "/plugins"],
+    // Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
+    ["authz", "POST", "/plugins/hdh-authorization-probe/disable"],
+    ["running", "GET", "/containers/json"],
+];
+
 /**
- * Prints our policy folders for the preflight: `@ <base64 path>` then `<name> <base64 content>` per file.
- * The staged folder always; the live folder when the note names one.
+ * `hdh_docker_calls DIR SOCKET`: asks Docker what the preflight needs, each answer in DIR/<name>, and
+ * `<name> <status>` lines in DIR/codes. One curl process asks the API over the socket; without curl (or with
+ * `DOCKER_HOST` set), the Docker CLI answers, at a process per call (each CLI start costs more than the call):
+ * status `cli:<exit status>`.
  */
-export function foldersScript(staged = STAGED_POLICY_DIR, note = LIVE_FOLDER_NOTE): string {
-    return `hdh_folder() {
-  printf '@ %s\\n' "$(printf %s "$1" | base64 -w0)"
-  for f in "$1"/*; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done; true
-}
-hdh_folder '${staged}'
-if [ -f '${note}' ]; then hdh_folder "$(cat '${note}')"; fi`;
-}
+export const dockerCallsScript = `hdh_docker_calls() {
+  if [ -z "\${DOCKER_HOST:-}" ] && [ -S "$2" ] && command -v curl >/dev/null 2>&1 \\
+    && curl ${DOCKER_CALLS.map(([name, method, path], i) => `${i ? "--next " : ""}-sS --unix-socket "$2" \\
+      ${method === "GET" ? "" : `-X ${method} `}-o "$1/${name}" -w '${name} %{http_code}\\n' http://docker${path}`).join(" \\\n      ")} \\
+      >"$1/codes" 2>/dev/null; then return 0; fi
+  : >"$1/codes"
+  { docker version -f '{{json .Server}}' >"$1/version" 2>&1; echo "version cli:$?" >>"$1/codes"; } &
+  { docker info --format '{{json .}}' >"$1/info" 2>&1; echo "info cli:$?" >>"$1/codes"; } &
+  { docker plugin ls --no-trunc --format '{{json .}}' >"$1/plugins" 2>&1; echo "plugins cli:$?" >>"$1/codes"; } &
+  { docker plugin disable hdh-authorization-probe >"$1/authz" 2>&1; echo "authz cli:$?" >>"$1/codes"; } &
+  { docker ps --format '{{json .Names}}' >"$1/running" 2>&1; echo "running cli:$?" >>"$1/codes"; } &
+  wait
+}`;
 
-/** Parses what {@link foldersScript} printed. */
-export function parseFolders(text: string): Record<string, Record<string, string>> {
-    // Each folder: its `@ <base64 path>` line, then its files as readFilesScript prints them.
-    const sections = text.split(/^@ /m).slice(1);
-    return Object.fromEntries(sections.map((s) => {
-        const end = s.indexOf("\n");
-        const [path, files] = end < 0 ? [s, ""] : [s.slice(0, end), s.slice(end + 1)];
-        return [Buffer.from(path.trim(), "base64").toString("utf8"), parseReadFiles(files)];
-    }));
-}
+/** Files the preflight reads besides our records and policy folders. */
+const HOST_FILES = ["/etc/os-release", "/etc/passwd", "/etc/machine-id", "/etc/login.defs", "/etc/subuid", "/etc/subgid",
+    "/etc/docker/daemon.json"];
 
 /**
- * The preflight script: prints `key=value` lines, file contents in base64. Its Docker calls run at once (each
- * `docker` start costs more than the call itself, and a fleet probes every host in the same second); one
- * `docker info` gives the summary line and the JSON.
+ * The preflight script. It prints `init=`, `socket=` and `liveFolder=` lines, then `files=`: one tar archive
+ * (base64) of the host's files, our records, the staged policy folder and the live one the Authorization step
+ * noted, and Docker's answers (under `docker/`). A process per file or per Docker call would cost a fleet more
+ * than the reading itself: every host is read in the same second, on every run.
  */
 export const probeScript = `
-b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf absent; fi; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
-{ docker version -f '{{.Server.Version}}' >"$t/version" 2>&1; echo $? >"$t/version.rc"; } &
-{ docker info --format \\
-    '{{.DockerRootDir}}|{{.Containers}}|{{.Images}}|{{join .SecurityOptions ","}}{{"\\n"}}{{json .}}' \\
-    >"$t/info" 2>/dev/null; echo $? >"$t/info.rc"; } &
-docker plugin ls --no-trunc --format '{{.Name}}|{{.Enabled}}|{{.PluginReference}}' >"$t/plugins" 2>/dev/null &
-# Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
-docker plugin disable hdh-authorization-probe >"$t/authz" 2>&1 &
-docker ps --format '{{.Names}}' >"$t/running" 2>/dev/null &
-echo "os=$( . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID")"
+mkdir "$t/docker" || exit 1
+${dockerCallsScript}
+hdh_docker_calls "$t/docker" ${DOCKER_SOCKET} &
 if [ -d /run/systemd/system ]; then echo init=systemd; elif [ -x /etc/init.d/docker ]; then echo init=sysv; else echo init=none; fi
-echo "daemonJson=$(b64 /etc/docker/daemon.json)"
-echo "subuid=$(b64 /etc/subuid)"
-echo "subgid=$(b64 /etc/subgid)"
-echo "loginDefs=$(b64 /etc/login.defs)"
-echo "users=$(cut -d: -f1 /etc/passwd | paste -sd, -)"
-echo "daemonJsonRecord=$(b64 /var/lib/hardened-docker-host/daemon-json.json)"
-echo "socket=$(stat -c '%a %U %G' /var/run/docker.sock 2>/dev/null || printf absent)"
-echo "machineId=$(head -c 64 /etc/machine-id 2>/dev/null | tr -cd '0-9a-zA-Z')"
-echo "folders=$( { ${foldersScript()}; } | base64 -w0)"
-echo "records=$(for f in /var/lib/hardened-docker-host/*.json /var/lib/hardened-docker-host/plugin-settings.*; do
-  [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done | base64 -w0)"
+echo "socket=$(stat -c '%a %U %G' ${DOCKER_SOCKET} 2>/dev/null || printf absent)"
+live=
+[ -f '${LIVE_FOLDER_NOTE}' ] && IFS= read -r live < '${LIVE_FOLDER_NOTE}'
+case "$live" in /?*) ;; *) live= ;; esac
+echo "liveFolder=$live"
+set --
+for f in ${HOST_FILES.join(" ")} ${RECORD_DIR}/*.json ${RECORD_DIR}/plugin-settings.* '${STAGED_POLICY_DIR}'/*; do
+  [ -f "$f" ] && set -- "$@" "\${f#/}"
+done
+if [ -n "$live" ]; then for f in "$live"/*; do [ -f "$f" ] && set -- "$@" "\${f#/}"; done; fi
 wait
-if [ "$(cat "$t/version.rc")" = 0 ]; then echo "dockerVersion=$(cat "$t/version")"
-elif grep -q "authorization denied" "$t/version"; then echo apiRefused=yes; fi
-echo "info=$(sed -n 1p "$t/info")"
-# On failure the CLI still prints its JSON (empty server fields), so only a zero exit status counts.
-if [ "$(cat "$t/info.rc")" = 0 ]; then echo "dockerInfo=$(sed -n '2,$p' "$t/info" | base64 -w0)"
-else echo dockerInfo=absent; fi
-echo "plugins=$(base64 -w0 < "$t/plugins")"
-echo "authzAnswer=$(head -n 1 "$t/authz" | base64 -w0)"
-echo "running=$(paste -sd, - < "$t/running")"
+echo "files=$(tar -chf - -C / "$@" -C "$t" docker | base64 -w0)"
 `;
 
-function decode(v: string | undefined): string | undefined {
-    return v === undefined || v === "absent" ? undefined : Buffer.from(v, "base64").toString("utf8");
+/** One Docker answer of the preflight: whether the call succeeded, its body, and its error message. */
+interface DockerAnswer {
+    ok: boolean;
+    body: string;
+    message: string;
 }
 
-/** `docker info` JSON when it is an object from a daemon that answered (no `ServerErrors`), else undefined. */
-function parseDockerInfo(text: string | undefined): JsonObject | undefined {
-    if (text === undefined) return undefined;
+function dockerAnswers(files: Map<string, Buffer>): (name: string) => DockerAnswer {
+    const codes = new Map((files.get("docker/codes")?.toString("utf8") ?? "").split("\n")
+        .map((l) => l.trim().split(" ") as [string, string]).filter(([name, code]) => name && code));
+    return (name) => {
+        const code = codes.get(name);
+        const body = files.get(`docker/${name}`)?.toString("utf8") ?? "";
+        if (code === undefined || code === "000") return { ok: false, body: "", message: "" };
+        const ok = code === "cli:0" || /^2\d\d$/.test(code);
+        let message = body.trim();
+        const json = parseJson(body);
+        if (isJsonObject(json) && typeof json.message === "string") message = json.message;
+        return { ok, body, message };
+    };
+}
+
+function parseJson(text: string): JsonValue | undefined {
     try {
-        const info = JSON.parse(text) as JsonValue;
-        if (!isJsonObject(info)) return undefined;
-        const serverErrors = info.ServerErrors;
-        return Array.isArray(serverErrors) && serverErrors.length > 0 ? undefined : info;
+        return JSON.parse(text) as JsonValue;
     } catch {
         return undefined;
     }
+}
+
+/** A JSON array (the API), or one JSON value per line (the CLI's `--format '{{json .}}'`). */
+function jsonList(text: string): JsonValue[] {
+    const whole = parseJson(text);
+    if (Array.isArray(whole)) return whole;
+    return text.split("\n").filter((l) => l.trim()).map(parseJson).filter((v): v is JsonValue => v !== undefined);
+}
+
+/** `docker info` JSON when it is an object from a daemon that answered (no `ServerErrors`), else undefined. */
+function parseDockerInfo(answer: DockerAnswer): JsonObject | undefined {
+    if (!answer.ok) return undefined;
+    const info = parseJson(answer.body);
+    if (!isJsonObject(info)) return undefined;
+    const serverErrors = info.ServerErrors;
+    return Array.isArray(serverErrors) && serverErrors.length > 0 ? undefined : info;
+}
+
+function parsePlugins(answer: DockerAnswer): InstalledPlugin[] {
+    if (!answer.ok) return [];
+    return jsonList(answer.body).filter(isJsonObject).map((p) => ({
+        name: String(p.Name ?? ""),
+        enabled: p.Enabled === true,
+        reference: String(p.PluginReference ?? ""),
+    })).filter((p) => p.name !== "");
+}
+
+/** Names of running containers: the API's `Names` ("/web"), or the CLI's comma-joined names per line. */
+function parseRunning(answer: DockerAnswer): string[] {
+    if (!answer.ok) return [];
+    return jsonList(answer.body).flatMap((c) => {
+        if (typeof c === "string") return c.split(",");
+        const names = isJsonObject(c) && Array.isArray(c.Names) ? c.Names : [];
+        return names.filter((n): n is string => typeof n === "string").map((n) => n.replace(/^\//, ""));
+    }).map((n) => n.trim()).filter(Boolean);
 }
 
 /** `MODE OWNER GROUP` from stat, or undefined when absent or malformed. */
@@ -163,12 +209,21 @@ function parseSocket(line: string | undefined): DockerSocketFacts | undefined {
     return { mode, owner, group };
 }
 
-/** `<name> <base64>` lines, as the preflight prints our records. */
-function parseRecords(text: string): Record<string, string> {
+/** `ID VERSION_ID` of an os-release file (shell assignments, values maybe quoted). */
+function osName(osRelease: string): string {
+    const field = (key: string) => {
+        const m = new RegExp(`^${key}=(.*)$`, "m").exec(osRelease);
+        return (m?.[1] ?? "").trim().replace(/^(["'])(.*)\1$/, "$2");
+    };
+    return `${field("ID")} ${field("VERSION_ID")}`;
+}
+
+/** The regular files directly in `dir`, by name (none: an empty folder, as for one that does not exist). */
+function folderOf(files: Map<string, string>, dir: string): Record<string, string> {
+    const prefix = `${dir.replace(/^\/+/, "").replace(/\/+$/, "")}/`;
     const out: Record<string, string> = {};
-    for (const line of text.split("\n")) {
-        const [name, data] = line.trim().split(" ");
-        if (name) out[name] = Buffer.from(data ?? "", "base64").toString("utf8");
+    for (const [p, content] of files) {
+        if (p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) out[p.slice(prefix.length)] = content;
     }
     return out;
 }
@@ -180,37 +235,47 @@ export function parseProbe(out: string): HostFacts {
         const i = line.indexOf("=");
         if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
     }
-    const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const archive = tarFiles(Buffer.from(kv.get("files") ?? "", "base64"));
+    const text = new Map([...archive].map(([p, b]) => [p, b.toString("utf8")]));
+    const file = (p: string) => text.get(p.replace(/^\//, ""));
+    const answer = dockerAnswers(archive);
+    const version = answer("version");
+    const info = parseDockerInfo(answer("info"));
+    const securityOptions = Array.isArray(info?.SecurityOptions) ? info.SecurityOptions : [];
+    const authz = answer("authz");
+    const staged = STAGED_POLICY_DIR;
+    const live = kv.get("liveFolder") ?? "";
     const init = kv.get("init");
-    const [dataRoot = "", containers = "0", images = "0", securityOptions = ""] = (kv.get("info") ?? "").split("|");
-    const plugins = (decode(kv.get("plugins")) ?? "").split("\n").filter(Boolean).map((l) => {
-        const [name, enabled, reference = ""] = l.split("|");
-        return { name, enabled: enabled === "true", reference };
-    });
     return {
-        os: kv.get("os") ?? "",
+        os: osName(file("/etc/os-release") ?? ""),
         initSystem: init === "systemd" || init === "sysv" ? init : "none",
-        dockerVersion: kv.get("dockerVersion") ?? "",
-        apiRefused: kv.get("apiRefused") === "yes",
-        dataRoot,
-        containers: Number(containers) || 0,
-        images: Number(images) || 0,
-        usernsActive: list(securityOptions).some((o) => o.includes("name=userns")),
-        plugins,
-        daemonJson: decode(kv.get("daemonJson")),
-        subuid: decode(kv.get("subuid")) ?? "",
-        subgid: decode(kv.get("subgid")) ?? "",
-        loginDefs: decode(kv.get("loginDefs")) ?? "",
-        users: list(kv.get("users")),
-        daemonJsonRecord: decode(kv.get("daemonJsonRecord")),
-        authzAnswer: decode(kv.get("authzAnswer")) ?? "",
-        dockerInfo: parseDockerInfo(decode(kv.get("dockerInfo"))),
+        dockerVersion: version.ok ? String(dockerField(version.body, "Version") ?? "") : "",
+        apiRefused: !version.ok && version.message.includes("authorization denied"),
+        dataRoot: typeof info?.DockerRootDir === "string" ? info.DockerRootDir : "",
+        containers: Number(info?.Containers) || 0,
+        images: Number(info?.Images) || 0,
+        usernsActive: securityOptions.some((o) => typeof o === "string" && o.includes("name=userns")),
+        plugins: parsePlugins(answer("plugins")),
+        daemonJson: file("/etc/docker/daemon.json"),
+        subuid: file("/etc/subuid") ?? "",
+        subgid: file("/etc/subgid") ?? "",
+        loginDefs: file("/etc/login.defs") ?? "",
+        users: (file("/etc/passwd") ?? "").split("\n").map((l) => l.split(":")[0].trim()).filter(Boolean),
+        daemonJsonRecord: file(`${RECORD_DIR}/daemon-json.json`),
+        authzAnswer: authz.ok ? authz.body : authz.message,
+        dockerInfo: info,
         socket: parseSocket(kv.get("socket")),
-        machineId: kv.get("machineId") ?? "",
-        runningContainers: list(kv.get("running")),
-        records: parseRecords(decode(kv.get("records")) ?? ""),
-        folders: parseFolders(decode(kv.get("folders")) ?? ""),
+        machineId: (file("/etc/machine-id") ?? "").slice(0, 64).replace(/[^0-9a-zA-Z]/g, ""),
+        runningContainers: parseRunning(answer("running")),
+        records: Object.fromEntries(Object.entries(folderOf(text, RECORD_DIR))
+            .filter(([name]) => name.endsWith(".json") || name.startsWith("plugin-settings."))),
+        folders: { [staged]: folderOf(text, staged), ...(live ? { [live]: folderOf(text, live) } : {}) },
     };
+}
+
+function dockerField(body: string, key: string): JsonValue | undefined {
+    const v = parseJson(body);
+    return isJsonObject(v) ? v[key] : undefined;
 }
 
 /** The installed plugin Docker knows by this alias (`alias` or `alias:latest`). */

@@ -8,7 +8,7 @@ import {
     JsonObject, JsonValue, canonicalJson, desiredDaemonConfig, ownedDaemonSettings, planDaemonConfigRemoval, restartNeeded, sha256Hex, validateDaemonConfig,
 } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
-import { HostFacts, parseProbe } from "../host/probe";
+import { HostFacts } from "../host/probe";
 import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
@@ -117,13 +117,14 @@ async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonOb
     };
     if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
-    const out = await change(state.connection, [
+    await change(state.connection, [
         dockerFunctions(state.restartCommand),
         text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
         text === null ? `rm -f ${RECORD_DIR}/daemon-json.json` : recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, original: state.original, sha256, action, at: new Date().toISOString() }),
-        `echo "info=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)"`,
     ].join("\n"), `applying daemon.json (${action})`);
-    return { ...base, dataRoot: parseProbe(out).dataRoot || facts.dataRoot || state.dataRoot, restarts: action === "restart" ? 1 : 0 };
+    // The change read the host back (a restart moves the data root under userns-remap).
+    const after = await preflight(state.connection).catch(() => undefined);
+    return { ...base, dataRoot: after?.facts.dataRoot || facts.dataRoot || state.dataRoot, restarts: action === "restart" ? 1 : 0 };
 }
 
 /** Implementation of DaemonConfig (loaded by its lazy provider). */

@@ -1,4 +1,5 @@
 import { parseProbe } from "../../components/host/probe";
+import { probeOutput } from "./probeOutput";
 import { CIS_DAEMON_CHECKS, CisDaemonFacts, CisStatus, evaluateCisDaemon } from "../../components/plan/cis";
 
 // A host as this project leaves it, and the same host with Docker's defaults (Debian's 20.10).
@@ -144,13 +145,13 @@ describe("evaluateCisDaemon", () => {
 });
 
 describe("the preflight's daemon facts", () => {
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const answered = (info: string, code = "200") => ({ "docker/codes": `info ${code}\n`, "docker/info": info });
 
     test("docker info and the socket feed the evaluation", () => {
-        const facts = parseProbe([
-            "dockerVersion=20.10.24+dfsg1", `daemonJson=${b64('{"icc":false}')}`,
-            `dockerInfo=${b64(JSON.stringify(hardened.info))}`, "socket=660 root docker",
-        ].join("\n"));
+        const facts = parseProbe(probeOutput({
+            "docker/codes": "version 200\ninfo 200\n", "docker/version": '{"Version":"20.10.24+dfsg1"}',
+            "docker/info": JSON.stringify(hardened.info), "etc/docker/daemon.json": '{"icc":false}',
+        }, ["socket=660 root docker"]));
         expect(facts.dockerInfo).toEqual(hardened.info);
         expect(facts.socket).toEqual({ mode: "660", owner: "root", group: "docker" });
         const rows = evaluateCisDaemon({ dockerVersion: facts.dockerVersion, info: facts.dockerInfo,
@@ -159,14 +160,15 @@ describe("the preflight's daemon facts", () => {
     });
 
     test.each([
-        ["absent", "dockerInfo=absent\nsocket=absent"],
-        ["missing", "os=debian 12"],
-        ["not JSON, malformed stat", `dockerInfo=${b64("Cannot connect")}\nsocket=root docker`],
-        ["a daemon that did not answer",
-            `dockerInfo=${b64('{"ID":"","ServerErrors":["Cannot connect"]}')}\nsocket=660 root`],
-        ["not an object", `dockerInfo=${b64("[1]")}\nsocket=`],
-    ])("%s: undefined", (_, out) => {
-        const facts = parseProbe(out);
+        ["absent", {}, ["socket=absent"]],
+        ["missing", {}, []],
+        ["not JSON, malformed stat", answered("Cannot connect"), ["socket=root docker"]],
+        ["a daemon that did not answer", answered('{"ID":"","ServerErrors":["Cannot connect"]}', "cli:0"),
+            ["socket=660 root"]],
+        ["refused", answered('{"message":"authorization denied by plugin p: no"}', "403"), ["socket="]],
+        ["not an object", answered("[1]"), ["socket="]],
+    ])("%s: undefined", (_, files: Record<string, string>, lines: string[]) => {
+        const facts = parseProbe(probeOutput(files, lines));
         expect(facts.dockerInfo).toBeUndefined();
         expect(facts.socket).toBeUndefined();
     });

@@ -5,7 +5,6 @@ import {
 import {
     UNKNOWN_INPUT, hostKeyFingerprint, machineIdentity, planMachineChange,
 } from "../../components/plan/machineIdentity";
-import { parseProbe } from "../../components/host/probe";
 
 const KEY5 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILKsArmvwT/TUdmqe9qzetvG45F6QAzU2T44V+PRf26/";
 const KEY6 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFQQ3l6KiBoMf6bu/on+7kkWMqyD+5Mt8jacLvBgO+Q";
@@ -138,20 +137,5 @@ describe("planMachineChange: another machine is a replace", () => {
         expect(planMachineChange({ connection: h5 }, { connection: UNKNOWN_INPUT })).toBe("unknown");
         expect(planMachineChange({ connection: h5 }, { connection: { ...h5, proxy: { host: UNKNOWN_INPUT } } }))
             .toBe("unknown");
-    });
-});
-
-describe("the preflight's new facts", () => {
-    test("machine-id, running containers and our records", () => {
-        const b = (s: string) => Buffer.from(s).toString("base64");
-        const record = '{"owner":"dockremap"}\n';
-        const facts = parseProbe([
-            "machineId=0123abcd", "running=web,db",
-            `records=${b(`subordinate-ids.json ${b(record)}\nplugin-settings.hdh-authz ${b("xyz\n")}\n`)}`,
-        ].join("\n"));
-        expect(facts.machineId).toBe("0123abcd");
-        expect(facts.runningContainers).toEqual(["web", "db"]);
-        expect(facts.records).toEqual({ "subordinate-ids.json": record, "plugin-settings.hdh-authz": "xyz\n" });
-        expect(parseProbe("").records).toEqual({});
     });
 });
