@@ -8,8 +8,21 @@ import type { RolloutOptions } from "./components/plan/rollout";
 
 /** The stack config keys this program reads (anything else under the project's namespace is a mistake). */
 const CONFIG_KEYS = [
-    "inventory", "hosts", "hostDefaults", "user", "users", "daemonConfig", "policyData", "policyDirectory", "remapUser", "remapCount",
-    "registry", "pluginImage", "canaryImage", "allowDataRootMove", "rollout",
+    "inventory",
+    "hosts",
+    "hostDefaults",
+    "user",
+    "users",
+    "daemonConfig",
+    "policyData",
+    "policyDirectory",
+    "remapUser",
+    "remapCount",
+    "registry",
+    "pluginImage",
+    "canaryImage",
+    "allowDataRootMove",
+    "rollout",
 ];
 
 function checkConfigKeys(project: string): void {
@@ -17,7 +30,12 @@ function checkConfigKeys(project: string): void {
         const [namespace, key] = full.split(":");
         if (namespace !== project || CONFIG_KEYS.includes(key)) continue;
         const near = closestName(key, CONFIG_KEYS);
-        throw new HostInputError("fleet", `config ${key}`, "unknown key", near ? `did you mean ${near}?` : `use one of ${CONFIG_KEYS.join(", ")}`);
+        throw new HostInputError(
+            "fleet",
+            `config ${key}`,
+            "unknown key",
+            near ? `did you mean ${near}?` : `use one of ${CONFIG_KEYS.join(", ")}`,
+        );
     }
 }
 
@@ -47,7 +65,10 @@ export default async function program(): Promise<Record<string, unknown>> {
         daemonConfig: config.getObject<Record<string, JsonValue>>("daemonConfig"),
         userns: { user: config.get("remapUser"), count: config.getNumber("remapCount") },
         plugin: { registry: config.get("registry"), image: config.get("pluginImage") },
-        policy: { data: config.getObject<Record<string, unknown>>("policyData"), directory: config.get("policyDirectory") },
+        policy: {
+            data: config.getObject<Record<string, unknown>>("policyData"),
+            directory: config.get("policyDirectory"),
+        },
         canaryImage: config.get("canaryImage"),
         allowDataRootMove: config.getBoolean("allowDataRootMove"),
         rollout: config.getObject<RolloutOptions>("rollout"),
@@ -55,9 +76,15 @@ export default async function program(): Promise<Record<string, unknown>> {
     const outputs: Record<string, unknown> = { batches: fleet.batches, idRangeStart: fleet.idRangeStart };
     for (const [name, host] of Object.entries(fleet.hosts)) {
         outputs[name] = {
-            dockerVersion: host.dockerVersion, dataRoot: host.dataRoot, idRange: host.idRange,
-            plugin: host.pluginReference, pluginEnabled: host.pluginEnabled, authorization: host.authorizationActive,
-            daemonJsonSha256: host.daemonJsonSha256, policySha256: host.policySha256, restarts: host.restarts,
+            dockerVersion: host.dockerVersion,
+            dataRoot: host.dataRoot,
+            idRange: host.idRange,
+            plugin: host.pluginReference,
+            pluginEnabled: host.pluginEnabled,
+            authorization: host.authorizationActive,
+            daemonJsonSha256: host.daemonJsonSha256,
+            policySha256: host.policySha256,
+            restarts: host.restarts,
         };
     }
     return outputs;

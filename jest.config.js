@@ -2,7 +2,12 @@
 const tsJest = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
     projects: [
-        { displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"], transform: tsJest, testEnvironment: "node" },
+        {
+            displayName: "unit",
+            testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+            transform: tsJest,
+            testEnvironment: "node",
+        },
         {
             displayName: "e2e",
             testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],

@@ -36,15 +36,30 @@ export interface FleetConfigSources {
  */
 export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] {
     const defaults = { ...(sources.user ? { user: sources.user } : {}), ...sources.hostDefaults };
-    const entries: Record<string, unknown>[] = (sources.hosts ?? []).map((h) => ({ ...defaults, ...(h as Record<string, unknown>) }));
+    const entries: Record<string, unknown>[] = (sources.hosts ?? []).map((h) => ({
+        ...defaults,
+        ...(h as Record<string, unknown>),
+    }));
     if (sources.inventory) {
         const file = path.resolve(sources.projectDir, sources.inventory);
         if (!fs.existsSync(file)) {
-            throw new HostInputError("fleet", "inventory", `${file} does not exist`, "run npm run fleet:up, or list hosts in config");
+            throw new HostInputError(
+                "fleet",
+                "inventory",
+                `${file} does not exist`,
+                "run npm run fleet:up, or list hosts in config",
+            );
         }
         const inv = JSON.parse(fs.readFileSync(file, "utf8")) as Inventory;
         for (const h of inv.hosts) {
-            entries.push({ privateKeyPath: inv.keyPath, ...defaults, name: h.name, host: h.address, port: h.port, hostKey: h.hostKey });
+            entries.push({
+                privateKeyPath: inv.keyPath,
+                ...defaults,
+                name: h.name,
+                host: h.address,
+                port: h.port,
+                hostKey: h.hostKey,
+            });
         }
     }
     for (const e of entries) {
@@ -56,8 +71,14 @@ export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] 
 
 function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: string): ConnectionArgs {
     return {
-        host: h.host, port: h.port, user: h.user, hostKey: h.hostKey, insecureSkipHostKeyCheck: h.insecureSkipHostKeyCheck,
-        sudo: h.sudo, agentSocketPath: h.agent, label,
+        host: h.host,
+        port: h.port,
+        user: h.user,
+        hostKey: h.hostKey,
+        insecureSkipHostKeyCheck: h.insecureSkipHostKeyCheck,
+        sudo: h.sudo,
+        agentSocketPath: h.agent,
+        label,
         privateKey: h.privateKeyPath ? pulumi.secret(fs.readFileSync(h.privateKeyPath, "utf8")) : undefined,
     };
 }

@@ -8,7 +8,9 @@ import { RolloutGate } from "./providers/rolloutGate";
 import { ConnectionArgs } from "./ssh/target";
 
 /** The arguments a host may set for itself, over the fleet's shared ones. */
-export type HostOverrides = Partial<Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles" | "onUnreachable">>;
+export type HostOverrides = Partial<
+    Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles" | "onUnreachable">
+>;
 
 /** One host of a {@link HardenedDockerFleet}. */
 export interface FleetHostArgs {
@@ -26,7 +28,10 @@ export interface FleetHostArgs {
 }
 
 /** Arguments of {@link HardenedDockerFleet}: the shared HardenedDockerHost arguments plus the hosts. */
-export interface HardenedDockerFleetArgs extends Omit<HardenedDockerHostArgs, "connection" | "waitFor" | "policyFiles" | "onUnreachable"> {
+export interface HardenedDockerFleetArgs extends Omit<
+    HardenedDockerHostArgs,
+    "connection" | "waitFor" | "policyFiles" | "onUnreachable"
+> {
     /** The hosts, in rollout order (the first one is the canary host of the default rollout). */
     hosts: FleetHostArgs[];
     /** Connection fields every host shares (user, privateKey, agent, jumpHost, sudo, ...). Default: none. */
@@ -83,18 +88,35 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         checked(this, () => assertUniqueHostNames(names));
         this.batches = checked(this, () => planBatches(name, names, rollout));
         const maxFailures = rollout?.maxFailures ?? 0;
-        const connections = Object.fromEntries(list.map((h) => [h.name, pulumi.output(h.connection).apply((c) =>
-            ({ ...connectionDefaults, ...c, label: c.label ?? h.name }) as ConnectionArgs)]));
+        const connections = Object.fromEntries(
+            list.map((h) => [
+                h.name,
+                pulumi
+                    .output(h.connection)
+                    .apply((c) => ({ ...connectionDefaults, ...c, label: c.label ?? h.name }) as ConnectionArgs),
+            ]),
+        );
 
         // The policy is compiled once for the fleet (hosts with a policy of their own compile theirs).
         const policyFiles = checked(this, () => compilePolicy(shared.policy));
 
         const owner = shared.userns?.user ?? "dockremap";
         const count = shared.userns?.count ?? 65536;
-        const sharing = list.filter((h) => h.fleetIdRange !== false && h.overrides?.userns?.start === undefined && h.overrides?.userns?.user === undefined);
-        const range = new FleetIdRange(`${name}-id-range`, {
-            connections: sharing.map((h) => connections[h.name]), owner, count,
-        }, child);
+        const sharing = list.filter(
+            (h) =>
+                h.fleetIdRange !== false &&
+                h.overrides?.userns?.start === undefined &&
+                h.overrides?.userns?.user === undefined,
+        );
+        const range = new FleetIdRange(
+            `${name}-id-range`,
+            {
+                connections: sharing.map((h) => connections[h.name]),
+                owner,
+                count,
+            },
+            child,
+        );
         this.idRangeStart = range.start;
 
         this.hosts = {};
@@ -104,33 +126,82 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
             for (const hostName of batch) {
                 const spec = list.find((h) => h.name === hostName) as FleetHostArgs;
                 const o = spec.overrides ?? {};
-                const host = new HardenedDockerHost(hostName, {
-                    ...shared,
-                    ...o,
-                    connection: connections[hostName],
-                    daemonConfig: pulumi.all([shared.daemonConfig ?? {}, o.daemonConfig ?? {}]).apply(([a, b]) => ({ ...a, ...b })),
-                    userns: {
-                        ...shared.userns, ...o.userns,
-                        preferredStart: sharing.includes(spec) ? range.start : undefined,
+                const host = new HardenedDockerHost(
+                    hostName,
+                    {
+                        ...shared,
+                        ...o,
+                        connection: connections[hostName],
+                        daemonConfig: pulumi
+                            .all([shared.daemonConfig ?? {}, o.daemonConfig ?? {}])
+                            .apply(([a, b]) => ({ ...a, ...b })),
+                        userns: {
+                            ...shared.userns,
+                            ...o.userns,
+                            preferredStart: sharing.includes(spec) ? range.start : undefined,
+                        },
+                        policyFiles: o.policy ? undefined : policyFiles,
+                        waitFor: gate ? [gate] : undefined,
+                        onUnreachable: "skip",
                     },
-                    policyFiles: o.policy ? undefined : policyFiles,
-                    waitFor: gate ? [gate] : undefined,
-                    onUnreachable: "skip",
-                }, { ...child, aliases: [{ parent: pulumi.rootStackResource }] }); // stacks from before the fleet component
+                    { ...child, aliases: [{ parent: pulumi.rootStackResource }] },
+                ); // stacks from before the fleet component
                 this.hosts[hostName] = host;
-                outcomes[hostName] = settled(host.authorizationActive).then((ok) => (ok ? "done" : pulumi.runtime.isDryRun() ? "pending" : "failed"));
+                outcomes[hostName] = settled(host.authorizationActive).then((ok) =>
+                    ok ? "done" : pulumi.runtime.isDryRun() ? "pending" : "failed",
+                );
             }
             const rolled = this.batches.slice(0, index + 1).flat();
-            gate = new RolloutGate(`${name}-rollout-${index + 1}`, {
-                batches: this.batches, batch: index, maxFailures,
-                outcomes: pulumi.output(Promise.all(rolled.map(async (h) => [h, await outcomes[h]] as const)).then((e) => Object.fromEntries(e))),
-            }, { ...child, dependsOn: gate ? [gate] : [] });
+            gate = new RolloutGate(
+                `${name}-rollout-${index + 1}`,
+                {
+                    batches: this.batches,
+                    batch: index,
+                    maxFailures,
+                    outcomes: pulumi.output(
+                        Promise.all(rolled.map(async (h) => [h, await outcomes[h]] as const)).then((e) =>
+                            Object.fromEntries(e),
+                        ),
+                    ),
+                },
+                { ...child, dependsOn: gate ? [gate] : [] },
+            );
         });
 
-        const perHost = Object.entries(this.hosts).map(([n, h]) => pulumi.all([h.dockerVersion, h.dataRoot, h.idRange, h.pluginReference,
-            h.authorizationActive, h.daemonJsonSha256, h.policySha256]).apply(([dockerVersion, dataRoot, idRange, pluginReference,
-            authorizationActive, daemonJsonSha256, policySha256]): [string, FleetHostOutputs] =>
-            [n, { dockerVersion, dataRoot, idRange, pluginReference, authorizationActive, daemonJsonSha256, policySha256 }]));
+        const perHost = Object.entries(this.hosts).map(([n, h]) =>
+            pulumi
+                .all([
+                    h.dockerVersion,
+                    h.dataRoot,
+                    h.idRange,
+                    h.pluginReference,
+                    h.authorizationActive,
+                    h.daemonJsonSha256,
+                    h.policySha256,
+                ])
+                .apply(
+                    ([
+                        dockerVersion,
+                        dataRoot,
+                        idRange,
+                        pluginReference,
+                        authorizationActive,
+                        daemonJsonSha256,
+                        policySha256,
+                    ]): [string, FleetHostOutputs] => [
+                        n,
+                        {
+                            dockerVersion,
+                            dataRoot,
+                            idRange,
+                            pluginReference,
+                            authorizationActive,
+                            daemonJsonSha256,
+                            policySha256,
+                        },
+                    ],
+                ),
+        );
         this.hostOutputs = pulumi.all(perHost).apply((entries) => Object.fromEntries(entries));
         this.registerOutputs({ batches: this.batches, idRangeStart: this.idRangeStart, hostOutputs: this.hostOutputs });
     }

@@ -97,12 +97,29 @@ export interface HardenedDockerHostArgs {
 }
 
 /** Folders that are never a policy folder: the policy folder is ours alone (other files in it are removed). */
-const SHARED_DIRECTORIES = new Set(["/", "/etc", "/etc/docker", "/var", "/var/lib", "/var/lib/docker", "/usr", "/usr/local", "/root", "/home", "/tmp", "/run", "/opt", "/srv"]);
+const SHARED_DIRECTORIES = new Set([
+    "/",
+    "/etc",
+    "/etc/docker",
+    "/var",
+    "/var/lib",
+    "/var/lib/docker",
+    "/usr",
+    "/usr/local",
+    "/root",
+    "/home",
+    "/tmp",
+    "/run",
+    "/opt",
+    "/srv",
+]);
 
 function dedicatedDirectory(dir: string): string {
     const normal = path.posix.normalize(dir).replace(/\/+$/, "") || "/";
     if (!path.posix.isAbsolute(dir) || normal !== dir.replace(/\/+$/, "") || SHARED_DIRECTORIES.has(normal)) {
-        throw new Error(`policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own (every other file in it is removed). Fix: use e.g. /etc/docker/policies`);
+        throw new Error(
+            `policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own (every other file in it is removed). Fix: use e.g. /etc/docker/policies`,
+        );
     }
     return normal;
 }
@@ -145,54 +162,118 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         super("hardened-docker-host:index:HardenedDockerHost", name, {}, opts);
         const child = { parent: this };
         // The whole connection is a secret, whether or not the caller wrapped the key.
-        const connection = pulumi.secret(pulumi.output(args.connection).apply((c) => {
-            for (let hop: typeof c | undefined = c, field = "connection"; hop; field += ".proxy", hop = (hop.proxy ?? hop.jumpHost) as typeof c | undefined) {
-                if (hop.insecureSkipHostKeyCheck) pulumi.log.warn(`host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified`, this);
-            }
-            return { ...c, label: c.label ?? name };
-        }));
+        const connection = pulumi.secret(
+            pulumi.output(args.connection).apply((c) => {
+                for (
+                    let hop: typeof c | undefined = c, field = "connection";
+                    hop;
+                    field += ".proxy", hop = (hop.proxy ?? hop.jumpHost) as typeof c | undefined
+                ) {
+                    if (hop.insecureSkipHostKeyCheck)
+                        pulumi.log.warn(
+                            `host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified`,
+                            this,
+                        );
+                }
+                return { ...c, label: c.label ?? name };
+            }),
+        );
         const onUnreachable = args.onUnreachable ?? "fail";
         const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
-        const hostPolicyDir = checked(this, () => dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies"));
+        const hostPolicyDir = checked(this, () =>
+            dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies"),
+        );
 
         // The policy is checked here, before any host is touched (a fleet checks it once and passes the files).
         const files = args.policyFiles ?? checked(this, () => compilePolicy(args.policy));
 
-        const ids = new SubordinateIds(`${name}-subids`, {
-            connection, onUnreachable, owner: remapUser, count: args.userns?.count ?? 65536, requestedStart: args.userns?.start,
-            preferredStart: args.userns?.preferredStart, allowDataRootMove: args.allowDataRootMove ?? false,
-        }, { ...child, dependsOn: args.waitFor });
+        const ids = new SubordinateIds(
+            `${name}-subids`,
+            {
+                connection,
+                onUnreachable,
+                owner: remapUser,
+                count: args.userns?.count ?? 65536,
+                requestedStart: args.userns?.start,
+                preferredStart: args.userns?.preferredStart,
+                allowDataRootMove: args.allowDataRootMove ?? false,
+            },
+            { ...child, dependsOn: args.waitFor },
+        );
 
-        const settings = pulumi.all([remapUser, pulumi.output(args.daemonConfig ?? {})]).apply(([user, overrides]) =>
-            managedDaemonSettings(hardenedDefaults({ remapUser: user }), overrides as JsonObject));
-        const daemon = new DaemonConfig(`${name}-daemon`, {
-            connection, onUnreachable, settings, restartCommand: args.restartCommand, allowDataRootMove: args.allowDataRootMove ?? false,
-        }, { ...child, dependsOn: [ids] });
+        const settings = pulumi
+            .all([remapUser, pulumi.output(args.daemonConfig ?? {})])
+            .apply(([user, overrides]) =>
+                managedDaemonSettings(hardenedDefaults({ remapUser: user }), overrides as JsonObject),
+            );
+        const daemon = new DaemonConfig(
+            `${name}-daemon`,
+            {
+                connection,
+                onUnreachable,
+                settings,
+                restartCommand: args.restartCommand,
+                allowDataRootMove: args.allowDataRootMove ?? false,
+            },
+            { ...child, dependsOn: [ids] },
+        );
 
         // Staged, not live: the Authorization step checks a new policy before the plugin reads it. Retained on
         // delete: giving the folders back is Authorization's (an older stack's live-folder step must not empty it).
-        const policy = new RemoteFiles(`${name}-policy`, {
-            connection, onUnreachable, directory: STAGED_POLICY_DIR, files, exclusivePattern: "*",
-        }, { ...child, dependsOn: [daemon], retainOnDelete: true });
+        const policy = new RemoteFiles(
+            `${name}-policy`,
+            {
+                connection,
+                onUnreachable,
+                directory: STAGED_POLICY_DIR,
+                files,
+                exclusivePattern: "*",
+            },
+            { ...child, dependsOn: [daemon], retainOnDelete: true },
+        );
 
         // After remapping: a plugin installed under the old data root would be invisible afterwards.
-        const reference = pulumi.output(args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`);
-        const plugin = new DockerPlugin(`${name}-plugin`, {
-            connection, onUnreachable, reference, alias, restartCommand: args.restartCommand,
-            allowDataRootMove: args.allowDataRootMove ?? false,
-            dataRootKey: settings.apply((s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`),
-            settings: pulumi.output(args.plugin?.settings ?? {}).apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
-        }, { ...child, dependsOn: [policy] });
+        const reference = pulumi.output(
+            args.plugin?.image ?? pulumi.interpolate`${registry}/hdh/opa-authz:${PLUGIN_VERSION}`,
+        );
+        const plugin = new DockerPlugin(
+            `${name}-plugin`,
+            {
+                connection,
+                onUnreachable,
+                reference,
+                alias,
+                restartCommand: args.restartCommand,
+                allowDataRootMove: args.allowDataRootMove ?? false,
+                dataRootKey: settings.apply(
+                    (s) => `userns-remap=${s["userns-remap"] ?? ""} data-root=${s["data-root"] ?? ""}`,
+                ),
+                settings: pulumi
+                    .output(args.plugin?.settings ?? {})
+                    .apply((s) => ({ "policies.source": hostPolicyDir, ...s })),
+            },
+            { ...child, dependsOn: [policy] },
+        );
 
         // Last: authorization on, proven by the canary, rolled back if it fails.
-        const authz = new Authorization(`${name}-authz`, {
-            connection, onUnreachable, alias, pluginReference: plugin.installedReference, policySha256: policy.sha256,
-            canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`, restartCommand: args.restartCommand,
-            policyDirectory: hostPolicyDir, stagedDirectory: STAGED_POLICY_DIR,
-            allowDataRootMove: args.allowDataRootMove ?? false,
-        }, { ...child, dependsOn: [plugin, policy] });
+        const authz = new Authorization(
+            `${name}-authz`,
+            {
+                connection,
+                onUnreachable,
+                alias,
+                pluginReference: plugin.installedReference,
+                policySha256: policy.sha256,
+                canaryImage: args.canaryImage ?? pulumi.interpolate`${registry}/hdh/busybox:1`,
+                restartCommand: args.restartCommand,
+                policyDirectory: hostPolicyDir,
+                stagedDirectory: STAGED_POLICY_DIR,
+                allowDataRootMove: args.allowDataRootMove ?? false,
+            },
+            { ...child, dependsOn: [plugin, policy] },
+        );
 
         this.dockerVersion = daemon.dockerVersion;
         this.dataRoot = daemon.dataRoot;
@@ -204,9 +285,15 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         this.policySha256 = policy.sha256;
         this.restarts = daemon.restarts;
         this.registerOutputs({
-            dockerVersion: this.dockerVersion, dataRoot: this.dataRoot, idRange: this.idRange,
-            pluginReference: this.pluginReference, pluginEnabled: this.pluginEnabled, authorizationActive: this.authorizationActive,
-            daemonJsonSha256: this.daemonJsonSha256, policySha256: this.policySha256, restarts: this.restarts,
+            dockerVersion: this.dockerVersion,
+            dataRoot: this.dataRoot,
+            idRange: this.idRange,
+            pluginReference: this.pluginReference,
+            pluginEnabled: this.pluginEnabled,
+            authorizationActive: this.authorizationActive,
+            daemonJsonSha256: this.daemonJsonSha256,
+            policySha256: this.policySha256,
+            restarts: this.restarts,
         });
     }
 }

@@ -12,7 +12,8 @@ export const PACKAGE_ROOT = findPackageRoot(__dirname);
 function findPackageRoot(from: string): string {
     for (let dir = from; ; dir = path.dirname(dir)) {
         if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`hardened-docker-host: no package.json above ${from}. Fix: install the package with npm`);
+        if (path.dirname(dir) === dir)
+            throw new Error(`hardened-docker-host: no package.json above ${from}. Fix: install the package with npm`);
     }
 }
 
@@ -30,7 +31,8 @@ function newestSource(dir: string): number {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, entry.name);
         if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-        else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+        else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
+            newest = Math.max(newest, fs.statSync(p).mtimeMs);
     }
     return newest;
 }
@@ -51,12 +53,16 @@ export function compiledModule(modulePath: string): string {
         throw new Error(`hardened-docker-host: ${relative}.js is missing from the package. Fix: reinstall the package`);
     }
     if (!distChecked) {
-        const stale = !fs.existsSync(`${built}.js`) || fs.statSync(`${built}.js`).mtimeMs < newestSource(path.join(PACKAGE_ROOT, "components"));
+        const stale =
+            !fs.existsSync(`${built}.js`) ||
+            fs.statSync(`${built}.js`).mtimeMs < newestSource(path.join(PACKAGE_ROOT, "components"));
         if (stale) build();
         distChecked = true;
     }
     if (!fs.existsSync(`${built}.js`)) {
-        throw new Error(`hardened-docker-host: dist/${relative}.js is missing after the build. Fix: run npm run build and read its errors`);
+        throw new Error(
+            `hardened-docker-host: dist/${relative}.js is missing after the build. Fix: run npm run build and read its errors`,
+        );
     }
     return built;
 }

@@ -7,8 +7,19 @@
  */
 import { PolicyPack, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import {
-    STEP_TYPE_PREFIX, TYPES, authorizationProblems, connectionLabel, connectionsOf, dockerFloorProblem, hostKeyProblems, hostOf,
-    hostsOf, pluginPinProblem, policyFileProblems, typeOfUrn, usernsRemapProblem,
+    STEP_TYPE_PREFIX,
+    TYPES,
+    authorizationProblems,
+    connectionLabel,
+    connectionsOf,
+    dockerFloorProblem,
+    hostKeyProblems,
+    hostOf,
+    hostsOf,
+    pluginPinProblem,
+    policyFileProblems,
+    typeOfUrn,
+    usernsRemapProblem,
 } from "./rules";
 
 const DEFAULT_DOCKER_FLOOR = "20.10.0";
@@ -23,7 +34,8 @@ new PolicyPack("hardened-docker-host", {
     policies: [
         {
             name: "pinned-host-key",
-            description: "Every host (and every jump host) is reached with a pinned host key: no insecureSkipHostKeyCheck.",
+            description:
+                "Every host (and every jump host) is reached with a pinned host key: no insecureSkipHostKeyCheck.",
             enforcementLevel: "mandatory",
             // Inside a HardenedDockerHost every step shares one connection: judged once per host, on DaemonConfig.
             // Any other resource of ours that carries connections is judged on its own.
@@ -82,7 +94,13 @@ new PolicyPack("hardened-docker-host", {
             description: "Docker on every host is at least the configured version (advisory).",
             enforcementLevel: "advisory",
             configSchema: {
-                properties: { minimumVersion: { type: "string", default: DEFAULT_DOCKER_FLOOR, pattern: "^[0-9]+(\\.[0-9]+){0,2}$" } },
+                properties: {
+                    minimumVersion: {
+                        type: "string",
+                        default: DEFAULT_DOCKER_FLOOR,
+                        pattern: "^[0-9]+(\\.[0-9]+){0,2}$",
+                    },
+                },
             },
             validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
                 const floor = args.getConfig<{ minimumVersion?: string }>().minimumVersion ?? DEFAULT_DOCKER_FLOOR;

@@ -23,14 +23,21 @@ export const TYPES = {
 } as const;
 
 /** The host steps, in the order the component applies them. */
-export const HOST_STEP_TYPES: readonly string[] = [TYPES.subordinateIds, TYPES.daemonConfig, TYPES.remoteFiles, TYPES.dockerPlugin, TYPES.authorization];
+export const HOST_STEP_TYPES: readonly string[] = [
+    TYPES.subordinateIds,
+    TYPES.daemonConfig,
+    TYPES.remoteFiles,
+    TYPES.dockerPlugin,
+    TYPES.authorization,
+];
 
 /**
  * A value the engine does not know yet (a computed input at preview) reaches policies as this sentinel string
  * (@pulumi/policy passes strings through as they are); rules judge such a value at the next run.
  */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-export const known = <T>(v: T | undefined | null): v is T => v !== undefined && v !== null && (v as unknown) !== UNKNOWN;
+export const known = <T>(v: T | undefined | null): v is T =>
+    v !== undefined && v !== null && (v as unknown) !== UNKNOWN;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -47,7 +54,9 @@ export function hostKeyProblems(connection: unknown): string[] {
     let field = "connection";
     for (let depth = 0; isObject(hop) && depth < 8; depth++) {
         if (hop.insecureSkipHostKeyCheck === true) {
-            problems.push(`${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin ${field}.hostKey instead)`);
+            problems.push(
+                `${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin ${field}.hostKey instead)`,
+            );
         } else if (hop.hostKey === undefined || hop.hostKey === null) {
             problems.push(`${field}.hostKey is missing: pin the host's public key or SHA256 fingerprint`);
         } else if (known(hop.hostKey) && String(hop.hostKey).trim() === "") {
@@ -69,7 +78,9 @@ export function connectionsOf(props: Json): unknown[] {
 
 /** The label a connection gives its host in messages (never a secret: the component sets it to the host's name). */
 export function connectionLabel(connection: unknown): string | undefined {
-    return isObject(connection) && typeof connection.label === "string" && connection.label ? connection.label : undefined;
+    return isObject(connection) && typeof connection.label === "string" && connection.label
+        ? connection.label
+        : undefined;
 }
 
 // ---- userns-remap ---------------------------------------------------------------------------------------
@@ -109,9 +120,12 @@ export function pluginPinProblem(reference: unknown): string | undefined {
     if (typeof reference !== "string" || reference.trim() === "") return "reference is empty";
     const { tag, digest } = parseReference(reference);
     if (digest !== undefined) {
-        return /^sha256:[0-9a-f]{64}$/.test(digest) ? undefined : `reference ${reference} has a malformed digest (expected @sha256:<64 hex>)`;
+        return /^sha256:[0-9a-f]{64}$/.test(digest)
+            ? undefined
+            : `reference ${reference} has a malformed digest (expected @sha256:<64 hex>)`;
     }
-    if (tag === undefined || tag === "") return `reference ${reference} has no tag, so Docker takes :latest: pin a version tag or a digest`;
+    if (tag === undefined || tag === "")
+        return `reference ${reference} has no tag, so Docker takes :latest: pin a version tag or a digest`;
     if (tag === "latest") return `reference ${reference} is :latest: pin a version tag or a digest`;
     return undefined;
 }
@@ -162,7 +176,8 @@ const STEP_SUFFIX = /-(subids|daemon|policy|plugin|authz)$/;
  * component, the name without the component's step suffix (`build-01-daemon` → `build-01`).
  */
 export function hostOf(r: { urn: string; name: string; parentUrn?: string }): { key: string; name: string } {
-    if (r.parentUrn && typeOfUrn(r.parentUrn) === TYPES.host) return { key: r.parentUrn, name: r.parentUrn.split("::").pop() ?? r.name };
+    if (r.parentUrn && typeOfUrn(r.parentUrn) === TYPES.host)
+        return { key: r.parentUrn, name: r.parentUrn.split("::").pop() ?? r.name };
     const name = r.name.replace(STEP_SUFFIX, "");
     return { key: `${r.parentUrn ?? ""}|${name}`, name };
 }
@@ -194,7 +209,10 @@ export function hostsOf(resources: StackResource[]): HostSteps[] {
 export function authorizationProblems(hosts: HostSteps[]): { host: HostSteps; message: string }[] {
     return hosts
         .filter((h) => h.steps.has(TYPES.daemonConfig) && !h.steps.has(TYPES.authorization))
-        .map((h) => ({ host: h, message: `host ${h.name}: no Authorization step: Docker would not enforce the authorization plugin` }));
+        .map((h) => ({
+            host: h,
+            message: `host ${h.name}: no Authorization step: Docker would not enforce the authorization plugin`,
+        }));
 }
 
 /** SHA-256 of a file map (names and contents, sorted by name), the same for the same set of files. */
@@ -204,7 +222,11 @@ export function filesHash(files: Record<string, unknown>): string {
     return h.digest("hex");
 }
 
-const hostNames = (hosts: HostSteps[]): string => hosts.map((h) => h.name).sort().join(", ");
+const hostNames = (hosts: HostSteps[]): string =>
+    hosts
+        .map((h) => h.name)
+        .sort()
+        .join(", ");
 
 /**
  * Every host of a fleet must get the same policy files (RemoteFiles `files`). Hosts outside any fleet are
@@ -227,17 +249,22 @@ export function policyFileProblems(hosts: HostSteps[]): { hosts: HostSteps[]; me
             bySet.set(sha, [...(bySet.get(sha) ?? []), h]);
         }
         if (bySet.size <= 1) continue;
-        const sets = [...bySet.entries()].sort((a, b) => b[1].length - a[1].length || members.indexOf(a[1][0]) - members.indexOf(b[1][0]));
+        const sets = [...bySet.entries()].sort(
+            (a, b) => b[1].length - a[1].length || members.indexOf(a[1][0]) - members.indexOf(b[1][0]),
+        );
         const [refSha, refHosts] = sets[0];
         const refFiles = refHosts[0].steps.get(TYPES.remoteFiles)?.props.files as Json;
         const where = fleet ? `fleet ${fleet}` : "stack";
         for (const [sha, odd] of sets.slice(1)) {
             const files = odd[0].steps.get(TYPES.remoteFiles)?.props.files as Json;
             const names = [...new Set([...Object.keys(refFiles), ...Object.keys(files)])].sort();
-            const differ = names.filter((n) => refFiles[n] !== files[n]).map((n) => (!(n in files) ? `${n} (missing)` : !(n in refFiles) ? `${n} (extra)` : n));
+            const differ = names
+                .filter((n) => refFiles[n] !== files[n])
+                .map((n) => (!(n in files) ? `${n} (missing)` : !(n in refFiles) ? `${n} (extra)` : n));
             problems.push({
                 hosts: odd,
-                message: `${where}: ${odd.length > 1 ? "hosts" : "host"} ${hostNames(odd)} ${odd.length > 1 ? "get" : "gets"} policy files ` +
+                message:
+                    `${where}: ${odd.length > 1 ? "hosts" : "host"} ${hostNames(odd)} ${odd.length > 1 ? "get" : "gets"} policy files ` +
                     `${sha.slice(0, 12)}, not the ${refSha.slice(0, 12)} of ${hostNames(refHosts)}; differing: ${differ.join(", ")}`,
             });
         }

@@ -24,7 +24,8 @@ function main(args: string[]): number {
     }
     const out = path.resolve(arg(args, "--out") ?? path.join(".fleet-report", stack));
     const preview = spawnSync("pulumi", ["preview", "--json", "--show-sames", "--refresh", "--stack", stack], {
-        encoding: "utf8", maxBuffer: 1024 * 1024 * 1024,
+        encoding: "utf8",
+        maxBuffer: 1024 * 1024 * 1024,
     });
     let doc: PreviewJson;
     try {

@@ -16,9 +16,13 @@ HDH_DAEMON_JSON=${DAEMON_JSON}
 mkdir -p "$HDH_REC/backups"
 hdh_log() { echo "hdh: $*" >&2; }
 hdh_restart() {
-  ${restartCommand ? `sh -c ${shq(restartCommand)}` : `if [ -d /run/systemd/system ]; then systemctl restart docker
+  ${
+      restartCommand
+          ? `sh -c ${shq(restartCommand)}`
+          : `if [ -d /run/systemd/system ]; then systemctl restart docker
   elif [ -x /etc/init.d/docker ]; then /etc/init.d/docker restart >/dev/null
-  else echo "no way to restart Docker here (no systemd, no /etc/init.d/docker): set restartCommand" >&2; return 1; fi`}
+  else echo "no way to restart Docker here (no systemd, no /etc/init.d/docker): set restartCommand" >&2; return 1; fi`
+  }
   echo restart >> "$HDH_REC/restarts.log"
 }
 # SIGHUP makes dockerd reload the keys it can change live (authorization-plugins among them).

@@ -10,7 +10,9 @@ export function fileSetHash(files: Record<string, string>): string {
 
 function safeName(name: string): string {
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith(".")) {
-        throw new Error(`file name ${JSON.stringify(name)}: only letters, digits, '.', '_' and '-' (not leading '.') are allowed`);
+        throw new Error(
+            `file name ${JSON.stringify(name)}: only letters, digits, '.', '_' and '-' (not leading '.') are allowed`,
+        );
     }
     return name;
 }
@@ -20,12 +22,20 @@ function safeName(name: string): string {
  * temp file in the same folder first, then all are renamed; files listed in `remove` (and, with a pattern, any
  * other matching file) are removed afterwards.
  */
-export function writeFilesScript(dir: string, files: Record<string, string>, mode: string, remove: string[] = [], exclusivePattern?: string): string {
+export function writeFilesScript(
+    dir: string,
+    files: Record<string, string>,
+    mode: string,
+    remove: string[] = [],
+    exclusivePattern?: string,
+): string {
     const d = shq(dir);
     const lines = ["set -e", "umask 022", `mkdir -p ${d}`, "tmps=''", "trap 'rm -f $tmps' EXIT"];
     const names = Object.keys(files).sort().map(safeName);
     names.forEach((name, i) => {
-        const b64 = Buffer.from(files[name], "utf8").toString("base64").replace(/(.{76})/g, "$1\n");
+        const b64 = Buffer.from(files[name], "utf8")
+            .toString("base64")
+            .replace(/(.{76})/g, "$1\n");
         lines.push(`t${i}=$(mktemp ${d}/.hdh-XXXXXX); tmps="$tmps $t${i}"`);
         lines.push(`base64 -d > "$t${i}" <<'HDH_EOF'`, b64, "HDH_EOF", `chmod ${mode} "$t${i}"`);
     });
@@ -33,7 +43,9 @@ export function writeFilesScript(dir: string, files: Record<string, string>, mod
     for (const name of remove.filter((n) => !(n in files))) lines.push(`rm -f ${d}/${shq(safeName(name))}`);
     if (exclusivePattern) {
         const keep = names.map(shq).join("|");
-        lines.push(`for f in ${d}/${exclusivePattern}; do [ -e "$f" ] || continue; case "$(basename "$f")" in ${keep ? `${keep}) ;; ` : ""}*) rm -f "$f" ;; esac; done`);
+        lines.push(
+            `for f in ${d}/${exclusivePattern}; do [ -e "$f" ] || continue; case "$(basename "$f")" in ${keep ? `${keep}) ;; ` : ""}*) rm -f "$f" ;; esac; done`,
+        );
     }
     return lines.join("\n");
 }
@@ -55,7 +67,9 @@ true`;
  * when the folder is exclusively ours (`*`). Undefined for another pattern (it needs the host's glob).
  */
 export function filesOf(
-    folder: Record<string, string>, names: string[], exclusivePattern?: string,
+    folder: Record<string, string>,
+    names: string[],
+    exclusivePattern?: string,
 ): Record<string, string> | undefined {
     if (exclusivePattern !== undefined && exclusivePattern !== "*") return undefined;
     return Object.fromEntries(Object.entries(folder).filter(([n]) => exclusivePattern === "*" || names.includes(n)));

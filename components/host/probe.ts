@@ -94,8 +94,10 @@ const DOCKER_CALLS: [name: string, method: string, path: string][] = [
  */
 export const dockerCallsScript = `hdh_docker_calls() {
   if [ -z "\${DOCKER_HOST:-}" ] && [ -S "$2" ] && command -v curl >/dev/null 2>&1 \\
-    && curl ${DOCKER_CALLS.map(([name, method, path], i) => `${i ? "--next " : ""}-sS --unix-socket "$2" \\
-      ${method === "GET" ? "" : `-X ${method} `}-o "$1/${name}" -w '${name} %{http_code}\\n' http://docker${path}`).join(" \\\n      ")} \\
+    && curl ${DOCKER_CALLS.map(
+        ([name, method, path], i) => `${i ? "--next " : ""}-sS --unix-socket "$2" \\
+      ${method === "GET" ? "" : `-X ${method} `}-o "$1/${name}" -w '${name} %{http_code}\\n' http://docker${path}`,
+    ).join(" \\\n      ")} \\
       >"$1/codes" 2>/dev/null; then return 0; fi
   : >"$1/codes"
   { docker version -f '{{json .Server}}' >"$1/version" 2>&1; echo "version cli:$?" >>"$1/codes"; } &
@@ -107,8 +109,15 @@ export const dockerCallsScript = `hdh_docker_calls() {
 }`;
 
 /** Files the preflight reads besides our records and policy folders. */
-const HOST_FILES = ["/etc/os-release", "/etc/passwd", "/etc/machine-id", "/etc/login.defs", "/etc/subuid", "/etc/subgid",
-    "/etc/docker/daemon.json"];
+const HOST_FILES = [
+    "/etc/os-release",
+    "/etc/passwd",
+    "/etc/machine-id",
+    "/etc/login.defs",
+    "/etc/subuid",
+    "/etc/subgid",
+    "/etc/docker/daemon.json",
+];
 
 /**
  * The preflight script. It prints `init=`, `socket=` and `liveFolder=` lines, then `files=`: one tar archive
@@ -145,8 +154,12 @@ interface DockerAnswer {
 }
 
 function dockerAnswers(files: Map<string, Buffer>): (name: string) => DockerAnswer {
-    const codes = new Map((files.get("docker/codes")?.toString("utf8") ?? "").split("\n")
-        .map((l) => l.trim().split(" ") as [string, string]).filter(([name, code]) => name && code));
+    const codes = new Map(
+        (files.get("docker/codes")?.toString("utf8") ?? "")
+            .split("\n")
+            .map((l) => l.trim().split(" ") as [string, string])
+            .filter(([name, code]) => name && code),
+    );
     return (name) => {
         const code = codes.get(name);
         const body = files.get(`docker/${name}`)?.toString("utf8") ?? "";
@@ -171,7 +184,11 @@ function parseJson(text: string): JsonValue | undefined {
 function jsonList(text: string): JsonValue[] {
     const whole = parseJson(text);
     if (Array.isArray(whole)) return whole;
-    return text.split("\n").filter((l) => l.trim()).map(parseJson).filter((v): v is JsonValue => v !== undefined);
+    return text
+        .split("\n")
+        .filter((l) => l.trim())
+        .map(parseJson)
+        .filter((v): v is JsonValue => v !== undefined);
 }
 
 /** `docker info` JSON when it is an object from a daemon that answered (no `ServerErrors`), else undefined. */
@@ -185,21 +202,27 @@ function parseDockerInfo(answer: DockerAnswer): JsonObject | undefined {
 
 function parsePlugins(answer: DockerAnswer): InstalledPlugin[] {
     if (!answer.ok) return [];
-    return jsonList(answer.body).filter(isJsonObject).map((p) => ({
-        name: String(p.Name ?? ""),
-        enabled: p.Enabled === true,
-        reference: String(p.PluginReference ?? ""),
-    })).filter((p) => p.name !== "");
+    return jsonList(answer.body)
+        .filter(isJsonObject)
+        .map((p) => ({
+            name: String(p.Name ?? ""),
+            enabled: p.Enabled === true,
+            reference: String(p.PluginReference ?? ""),
+        }))
+        .filter((p) => p.name !== "");
 }
 
 /** Names of running containers: the API's `Names` ("/web"), or the CLI's comma-joined names per line. */
 function parseRunning(answer: DockerAnswer): string[] {
     if (!answer.ok) return [];
-    return jsonList(answer.body).flatMap((c) => {
-        if (typeof c === "string") return c.split(",");
-        const names = isJsonObject(c) && Array.isArray(c.Names) ? c.Names : [];
-        return names.filter((n): n is string => typeof n === "string").map((n) => n.replace(/^\//, ""));
-    }).map((n) => n.trim()).filter(Boolean);
+    return jsonList(answer.body)
+        .flatMap((c) => {
+            if (typeof c === "string") return c.split(",");
+            const names = isJsonObject(c) && Array.isArray(c.Names) ? c.Names : [];
+            return names.filter((n): n is string => typeof n === "string").map((n) => n.replace(/^\//, ""));
+        })
+        .map((n) => n.trim())
+        .filter(Boolean);
 }
 
 /** `MODE OWNER GROUP` from stat, or undefined when absent or malformed. */
@@ -260,15 +283,21 @@ export function parseProbe(out: string): HostFacts {
         subuid: file("/etc/subuid") ?? "",
         subgid: file("/etc/subgid") ?? "",
         loginDefs: file("/etc/login.defs") ?? "",
-        users: (file("/etc/passwd") ?? "").split("\n").map((l) => l.split(":")[0].trim()).filter(Boolean),
+        users: (file("/etc/passwd") ?? "")
+            .split("\n")
+            .map((l) => l.split(":")[0].trim())
+            .filter(Boolean),
         daemonJsonRecord: file(`${RECORD_DIR}/daemon-json.json`),
         authzAnswer: authz.ok ? authz.body : authz.message,
         dockerInfo: info,
         socket: parseSocket(kv.get("socket")),
         machineId: (file("/etc/machine-id") ?? "").slice(0, 64).replace(/[^0-9a-zA-Z]/g, ""),
         runningContainers: parseRunning(answer("running")),
-        records: Object.fromEntries(Object.entries(folderOf(text, RECORD_DIR))
-            .filter(([name]) => name.endsWith(".json") || name.startsWith("plugin-settings."))),
+        records: Object.fromEntries(
+            Object.entries(folderOf(text, RECORD_DIR)).filter(
+                ([name]) => name.endsWith(".json") || name.startsWith("plugin-settings."),
+            ),
+        ),
         folders: { [staged]: folderOf(text, staged), ...(live ? { [live]: folderOf(text, live) } : {}) },
     };
 }

@@ -35,7 +35,8 @@ export function tarFiles(archive: Buffer): Map<string, Buffer> {
             continue;
         }
         // POSIX ustar keeps a name prefix at 345; GNU's own magic ("ustar  ") uses that room for other fields.
-        const prefix = header.subarray(257, 263).toString("latin1") === "ustar\0" ? cString(header.subarray(345, 500)) : "";
+        const prefix =
+            header.subarray(257, 263).toString("latin1") === "ustar\0" ? cString(header.subarray(345, 500)) : "";
         const name = longName ?? (prefix ? `${prefix}/` : "") + cString(header.subarray(0, 100));
         longName = undefined;
         if (type === "0" || type === "\0") files.set(name, Buffer.from(data));

@@ -87,16 +87,22 @@ function nameList(names: string[]): string {
  *
  * @throws HostInputError listing the containers.
  */
-export function checkRemapRemoval(host: string, facts: { usernsActive: boolean; runningContainers: string[] },
-    allowDataRootMove: boolean): void {
+export function checkRemapRemoval(
+    host: string,
+    facts: { usernsActive: boolean; runningContainers: string[] },
+    allowDataRootMove: boolean,
+): void {
     const running = facts.runningContainers;
     if (allowDataRootMove || !facts.usernsActive || running.length === 0) return;
-    throw new HostInputError(host, "allowDataRootMove",
-        `${running.length} container(s) run under userns-remap (${nameList(running)}): removing the hardening would `
-        + "turn remapping off and release their ID range while they keep running (live-restore), so their host IDs "
-        + "could be given to another user",
-        "stop and remove them first (docker rm -f NAME), or set allowDataRootMove: true and run pulumi up before "
-        + "destroying");
+    throw new HostInputError(
+        host,
+        "allowDataRootMove",
+        `${running.length} container(s) run under userns-remap (${nameList(running)}): removing the hardening would ` +
+            "turn remapping off and release their ID range while they keep running (live-restore), so their host IDs " +
+            "could be given to another user",
+        "stop and remove them first (docker rm -f NAME), or set allowDataRootMove: true and run pulumi up before " +
+            "destroying",
+    );
 }
 
 /**
@@ -118,7 +124,11 @@ allow := false if not data.docker.authz.hdh_maintenance_request
 /** One line per policy file for previews and refresh diffs: line count and short hash (as the policy step shows). */
 export function policySummary(files: Record<string, string>): Record<string, string> {
     const line = (text: string) => `${splitLines(text).length} lines, sha256 ${shortSha256(text)}`;
-    return Object.fromEntries(Object.keys(files).sort().map((n) => [n, line(files[n])]));
+    return Object.fromEntries(
+        Object.keys(files)
+            .sort()
+            .map((n) => [n, line(files[n])]),
+    );
 }
 
 /**

@@ -10,9 +10,17 @@ import { SECRET, UNKNOWN } from "./previewValues";
 
 /** What a resource of each kind is about, for people. */
 export const RESOURCE_SUBJECT: Readonly<Record<ResourceKind, string>> = {
-    daemon: "daemon.json", policy: "policy files", plugin: "plugin", subids: "subordinate IDs",
-    authz: "authorization", host: "host", gate: "rollout gate", idRange: "fleet ID range", fleet: "fleet",
-    stack: "stack", other: "resource",
+    daemon: "daemon.json",
+    policy: "policy files",
+    plugin: "plugin",
+    subids: "subordinate IDs",
+    authz: "authorization",
+    host: "host",
+    gate: "rollout gate",
+    idRange: "fleet ID range",
+    fleet: "fleet",
+    stack: "stack",
+    other: "resource",
 };
 
 /** How a secret value is shown. */
@@ -28,10 +36,10 @@ export function describePath(kind: ResourceKind, path: string): { subject: strin
         return { subject: "daemon.json step", rel: path };
     }
     if (kind === "policy") {
-        const m = /^files\[("(?:[^"\\]|\\.)*")\](.*)$/.exec(path)
-            ?? /^files\.([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(path);
+        const m =
+            /^files\[("(?:[^"\\]|\\.)*")\](.*)$/.exec(path) ?? /^files\.([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(path);
         if (m) {
-            const file = m[1].startsWith("\"") ? (JSON.parse(m[1]) as string) : m[1];
+            const file = m[1].startsWith('"') ? (JSON.parse(m[1]) as string) : m[1];
             return { subject: `policy ${file}`, rel: m[2].replace(/^\./, "") };
         }
     }
@@ -46,8 +54,11 @@ export function shortValue(value: JsonValue): string {
         if (m) return `${m[2]} chars, sha256 ${m[1].slice(0, 12)}…`;
         // Quoted only where the bare text would mislead: empty, edged with spaces, control characters, or
         // looking like a number, boolean or null (daemon.json tells "5" from 5).
-        const bare = value !== "" && value.trim() === value && !/[\u0000-\u001f]/.test(value)
-            && !/^(-?\d+(\.\d+)?|true|false|null)$/.test(value);
+        const bare =
+            value !== "" &&
+            value.trim() === value &&
+            !/[\u0000-\u001f]/.test(value) &&
+            !/^(-?\d+(\.\d+)?|true|false|null)$/.test(value);
         const shown = bare ? value : JSON.stringify(value);
         return shown.length > 100 ? `${shown.slice(0, 99)}…` : shown;
     }

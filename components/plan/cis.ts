@@ -83,7 +83,12 @@ function securityOptions(facts: CisDaemonFacts): string[] {
 function seccompProfile(facts: CisDaemonFacts): string | undefined {
     const option = securityOptions(facts).find((o) => o.split(",").includes("name=seccomp"));
     if (option === undefined) return undefined;
-    return option.split(",").find((part) => part.startsWith("profile="))?.slice("profile=".length) ?? "default";
+    return (
+        option
+            .split(",")
+            .find((part) => part.startsWith("profile="))
+            ?.slice("profile=".length) ?? "default"
+    );
 }
 
 function swarmActive(facts: CisDaemonFacts): boolean {
@@ -138,8 +143,9 @@ function insecureRegistries(facts: CisDaemonFacts): string[] {
     const insecureIndexes = isRecord(indexConfigs)
         ? Object.keys(indexConfigs).filter((name) => field(field(indexConfigs, name), "Secure") === false)
         : [];
-    const insecureCidrs = stringList(field(registryConfig, "InsecureRegistryCIDRs"))
-        .filter((cidr) => !IMPLICIT_INSECURE_CIDRS.has(cidr));
+    const insecureCidrs = stringList(field(registryConfig, "InsecureRegistryCIDRs")).filter(
+        (cidr) => !IMPLICIT_INSECURE_CIDRS.has(cidr),
+    );
     const configured = stringList(field(facts.daemonJson, "insecure-registries"));
     return [...new Set([...configured, ...insecureCidrs, ...insecureIndexes])];
 }
@@ -157,9 +163,10 @@ const CHECKS: readonly CisCheck[] = [
     {
         id: "2.2",
         title: "Ensure network traffic is restricted between containers on the default bridge (Scored)",
-        evaluate: (facts) => (field(facts.daemonJson, "icc") === false
-            ? pass("icc: false")
-            : warn("containers on the default bridge talk freely: set icc: false")),
+        evaluate: (facts) =>
+            field(facts.daemonJson, "icc") === false
+                ? pass("icc: false")
+                : warn("containers on the default bridge talk freely: set icc: false"),
     },
     {
         id: "2.3",
@@ -176,9 +183,10 @@ const CHECKS: readonly CisCheck[] = [
     {
         id: "2.4",
         title: "Ensure Docker is allowed to make changes to iptables (Scored)",
-        evaluate: (facts) => (field(facts.daemonJson, "iptables") === false
-            ? warn("iptables: false leaves container traffic to hand-made firewall rules")
-            : pass("Docker manages iptables")),
+        evaluate: (facts) =>
+            field(facts.daemonJson, "iptables") === false
+                ? warn("iptables: false leaves container traffic to hand-made firewall rules")
+                : pass("Docker manages iptables"),
     },
     {
         id: "2.5",
@@ -194,8 +202,9 @@ const CHECKS: readonly CisCheck[] = [
         id: "2.6",
         title: "Ensure aufs storage driver is not used (Scored)",
         evaluate: (facts) => {
-            const driver = nonEmptyString(field(facts.info, "Driver"))
-                ?? nonEmptyString(field(facts.daemonJson, "storage-driver"));
+            const driver =
+                nonEmptyString(field(facts.info, "Driver")) ??
+                nonEmptyString(field(facts.daemonJson, "storage-driver"));
             if (driver === "aufs") return warn("storage driver aufs");
             if (driver !== undefined) return pass(`storage driver ${driver}`);
             const major = majorVersion(facts.dockerVersion);
@@ -228,12 +237,16 @@ const CHECKS: readonly CisCheck[] = [
     {
         id: "2.9",
         title: "Enable user namespace support (Scored)",
-        evaluate: (facts) => evaluateEffective({
-            key: "userns-remap",
-            active: facts.info === undefined ? undefined : securityOptions(facts).includes("name=userns"),
-            whenOn: "user namespaces remapped (SecurityOptions name=userns)",
-            whenOff: "no user namespace remapping: set userns-remap",
-        }, facts.daemonJson),
+        evaluate: (facts) =>
+            evaluateEffective(
+                {
+                    key: "userns-remap",
+                    active: facts.info === undefined ? undefined : securityOptions(facts).includes("name=userns"),
+                    whenOn: "user namespaces remapped (SecurityOptions name=userns)",
+                    whenOff: "no user namespace remapping: set userns-remap",
+                },
+                facts.daemonJson,
+            ),
     },
     {
         id: "2.10",
@@ -249,8 +262,9 @@ const CHECKS: readonly CisCheck[] = [
         id: "2.11",
         title: "Ensure base device size is not changed until needed (Scored)",
         evaluate: (facts) => {
-            const baseSize = stringList(field(facts.daemonJson, "storage-opts"))
-                .find((option) => option.trim().startsWith("dm.basesize"));
+            const baseSize = stringList(field(facts.daemonJson, "storage-opts")).find((option) =>
+                option.trim().startsWith("dm.basesize"),
+            );
             return baseSize === undefined ? pass("dm.basesize not set") : warn(`storage-opts ${baseSize}`);
         },
     },
@@ -259,20 +273,25 @@ const CHECKS: readonly CisCheck[] = [
         title: "Ensure that authorization for Docker client commands is enabled (Scored)",
         evaluate: (facts) => {
             const enabled = stringList(field(field(facts.info, "Plugins"), "Authorization"));
-            return evaluateEffective({
-                key: "authorization-plugins",
-                active: facts.info === undefined ? undefined : enabled.length > 0,
-                whenOn: `authorization plugins: ${enabled.join(", ")}`,
-                whenOff: "no authorization plugin: whoever reaches the socket commands Docker",
-            }, facts.daemonJson);
+            return evaluateEffective(
+                {
+                    key: "authorization-plugins",
+                    active: facts.info === undefined ? undefined : enabled.length > 0,
+                    whenOn: `authorization plugins: ${enabled.join(", ")}`,
+                    whenOff: "no authorization plugin: whoever reaches the socket commands Docker",
+                },
+                facts.daemonJson,
+            );
         },
     },
     {
         id: "2.13",
         title: "Ensure centralized and remote logging is configured (Scored)",
         evaluate: (facts) => {
-            const driver = nonEmptyString(field(facts.info, "LoggingDriver"))
-                ?? nonEmptyString(field(facts.daemonJson, "log-driver")) ?? "json-file";
+            const driver =
+                nonEmptyString(field(facts.info, "LoggingDriver")) ??
+                nonEmptyString(field(facts.daemonJson, "log-driver")) ??
+                "json-file";
             if (!HOST_ONLY_LOG_DRIVERS.has(driver)) return pass(`log driver ${driver}`);
             const maxSize = nonEmptyString(field(field(facts.daemonJson, "log-opts"), "max-size"));
             const rotation = maxSize === undefined ? "" : `, rotated at max-size ${maxSize}`;
@@ -282,29 +301,34 @@ const CHECKS: readonly CisCheck[] = [
     {
         id: "2.14",
         title: "Ensure containers are restricted from acquiring new privileges (Scored)",
-        evaluate: (facts) => (field(facts.daemonJson, "no-new-privileges") === true
-            ? pass("no-new-privileges: true")
-            : warn("containers may gain privileges (setuid binaries): set no-new-privileges: true")),
+        evaluate: (facts) =>
+            field(facts.daemonJson, "no-new-privileges") === true
+                ? pass("no-new-privileges: true")
+                : warn("containers may gain privileges (setuid binaries): set no-new-privileges: true"),
     },
     {
         id: "2.15",
         title: "Ensure live restore is enabled (Scored)",
         evaluate: (facts) => {
             if (swarmActive(facts)) return pass("swarm mode is active (live restore is incompatible with it)");
-            return evaluateEffective({
-                key: "live-restore",
-                active: facts.info === undefined ? undefined : field(facts.info, "LiveRestoreEnabled") === true,
-                whenOn: "live restore enabled",
-                whenOff: "containers stop whenever dockerd does: set live-restore: true",
-            }, facts.daemonJson);
+            return evaluateEffective(
+                {
+                    key: "live-restore",
+                    active: facts.info === undefined ? undefined : field(facts.info, "LiveRestoreEnabled") === true,
+                    whenOn: "live restore enabled",
+                    whenOff: "containers stop whenever dockerd does: set live-restore: true",
+                },
+                facts.daemonJson,
+            );
         },
     },
     {
         id: "2.16",
         title: "Ensure Userland Proxy is Disabled (Scored)",
-        evaluate: (facts) => (field(facts.daemonJson, "userland-proxy") === false
-            ? pass("userland-proxy: false")
-            : warn("userland proxy on (the default): set userland-proxy: false")),
+        evaluate: (facts) =>
+            field(facts.daemonJson, "userland-proxy") === false
+                ? pass("userland-proxy: false")
+                : warn("userland proxy on (the default): set userland-proxy: false"),
     },
     {
         id: "2.17",
@@ -327,16 +351,18 @@ const CHECKS: readonly CisCheck[] = [
         id: "2.18",
         title: "Ensure that experimental features are not implemented in production (Scored)",
         evaluate: (facts) => {
-            const experimental = field(facts.daemonJson, "experimental") === true
-                || field(facts.info, "ExperimentalBuild") === true;
+            const experimental =
+                field(facts.daemonJson, "experimental") === true || field(facts.info, "ExperimentalBuild") === true;
             return experimental ? warn("experimental features on") : pass("experimental features off");
         },
     },
 ];
 
 /** docker-bench-security's section 2 checks, in order: id and title. */
-export const CIS_DAEMON_CHECKS: readonly { id: string; title: string }[] =
-    CHECKS.map(({ id, title }) => ({ id, title }));
+export const CIS_DAEMON_CHECKS: readonly { id: string; title: string }[] = CHECKS.map(({ id, title }) => ({
+    id,
+    title,
+}));
 
 /**
  * Evaluates every section-2 check (2.1 to 2.18) on one host's facts.

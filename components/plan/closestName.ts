@@ -16,7 +16,11 @@ export function editDistance(a: string, b: string): number {
  * The candidate nearest to `input` by {@link editDistance}, or undefined when none is within `maxDistance`
  * (default: a third of the input's length, at least 2). Ties go to the earlier candidate.
  */
-export function closestName(input: string, candidates: Iterable<string>, maxDistance = Math.max(2, Math.floor(input.length / 3))): string | undefined {
+export function closestName(
+    input: string,
+    candidates: Iterable<string>,
+    maxDistance = Math.max(2, Math.floor(input.length / 3)),
+): string | undefined {
     let best: string | undefined;
     let bestDistance = maxDistance + 1;
     for (const candidate of candidates) {

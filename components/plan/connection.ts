@@ -4,13 +4,22 @@ import { HostInputError } from "./errors";
 
 /** What a field holds, and so how it is checked. */
 type Kind =
-    | "host" | "text" | "hostKey" | "flag" | "port" | "dialErrorLimit" | "seconds" | "dialMs" | "commandMs" | "proxy";
+    "host" | "text" | "hostKey" | "flag" | "port" | "dialErrorLimit" | "seconds" | "dialMs" | "commandMs" | "proxy";
 
 /** Fields of every hop (target or jump host): `@pulumi/command`'s names, plus insecureSkipHostKeyCheck. */
 const HOP_FIELDS: Record<string, Kind> = {
-    host: "host", port: "port", user: "text", password: "text", privateKey: "text", privateKeyPassword: "text",
-    agentSocketPath: "text", hostKey: "hostKey", proxy: "proxy", dialErrorLimit: "dialErrorLimit",
-    perDialTimeout: "seconds", insecureSkipHostKeyCheck: "flag",
+    host: "host",
+    port: "port",
+    user: "text",
+    password: "text",
+    privateKey: "text",
+    privateKeyPassword: "text",
+    agentSocketPath: "text",
+    hostKey: "hostKey",
+    proxy: "proxy",
+    dialErrorLimit: "dialErrorLimit",
+    perDialTimeout: "seconds",
+    insecureSkipHostKeyCheck: "flag",
 };
 
 /** Our fields that only make sense on the target (nothing runs on a jump host, and errors name the target). */
@@ -48,8 +57,12 @@ export function normalizeConnection(label: string, c: unknown): SshTarget {
 
 function normalizeHop(label: string, raw: unknown, path: string, isTarget: boolean): SshTarget {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new HostInputError(label, path, `must be an object, not ${describe(raw)}`,
-            `give ${path} as { host, user, privateKey, hostKey, ... } (as @pulumi/command's remote.ConnectionArgs)`);
+        throw new HostInputError(
+            label,
+            path,
+            `must be an object, not ${describe(raw)}`,
+            `give ${path} as { host, user, privateKey, hostKey, ... } (as @pulumi/command's remote.ConnectionArgs)`,
+        );
     }
     const given = new Map<string, Value>();
     for (const [key, value] of Object.entries(raw)) {
@@ -64,8 +77,12 @@ function normalizeHop(label: string, raw: unknown, path: string, isTarget: boole
         if (!given.has(alias)) continue;
         const value = given.get(alias)!;
         if (given.has(canonical) && !same(given.get(canonical)!, value)) {
-            throw new HostInputError(label, `${path}.${alias}`,
-                `is an alias of ${canonical}, and both are set to different values`, `set only ${path}.${canonical}`);
+            throw new HostInputError(
+                label,
+                `${path}.${alias}`,
+                `is an alias of ${canonical}, and both are set to different values`,
+                `set only ${path}.${canonical}`,
+            );
         }
         given.set(canonical, value);
     }
@@ -73,9 +90,13 @@ function normalizeHop(label: string, raw: unknown, path: string, isTarget: boole
         throw new HostInputError(label, `${path}.host`, "is not set", `set ${path}.host to the host's name or address`);
     }
     if (!given.has("hostKey") && given.get("insecureSkipHostKeyCheck") !== true) {
-        throw new HostInputError(label, `${path}.hostKey`, "no pinned host key",
-            `set ${path}.hostKey to the host's public key (ssh-keyscan) or, knowingly, `
-            + `${path}.insecureSkipHostKeyCheck: true`);
+        throw new HostInputError(
+            label,
+            `${path}.hostKey`,
+            "no pinned host key",
+            `set ${path}.hostKey to the host's public key (ssh-keyscan) or, knowingly, ` +
+                `${path}.insecureSkipHostKeyCheck: true`,
+        );
     }
     // A fixed order, so that equal connections serialize (and compare) equal.
     const target: Record<string, Value> = {};
@@ -87,14 +108,24 @@ function normalizeHop(label: string, raw: unknown, path: string, isTarget: boole
 
 function refuseUnknown(label: string, path: string, key: string, isTarget: boolean): never {
     if (!isTarget && own(TARGET_FIELDS, key)) {
-        throw new HostInputError(label, `${path}.${key}`, "applies to the target host only, not to a jump host",
-            `move it to connection.${key}, or remove it`);
+        throw new HostInputError(
+            label,
+            `${path}.${key}`,
+            "applies to the target host only, not to a jump host",
+            `move it to connection.${key}, or remove it`,
+        );
     }
     const names = [HOP_FIELDS, ALIASES, isTarget ? TARGET_FIELDS : {}].flatMap((fields) => Object.keys(fields));
     const near = closestName(key, names);
-    throw new HostInputError(label, `${path}.${key}`, "unknown field", near ? `did you mean ${path}.${near}?`
-        : "remove it (the fields are @pulumi/command's remote.ConnectionArgs, sudo, insecureSkipHostKeyCheck, "
-          + "label, commandTimeoutMs and the aliases agent, privateKeyPassphrase, jumpHost, connectTimeoutMs)");
+    throw new HostInputError(
+        label,
+        `${path}.${key}`,
+        "unknown field",
+        near
+            ? `did you mean ${path}.${near}?`
+            : "remove it (the fields are @pulumi/command's remote.ConnectionArgs, sudo, insecureSkipHostKeyCheck, " +
+                  "label, commandTimeoutMs and the aliases agent, privateKeyPassphrase, jumpHost, connectTimeoutMs)",
+    );
 }
 
 /** A table's entry for `key`, never one inherited from Object (`constructor`, `toString`). */
@@ -117,7 +148,8 @@ function check(label: string, field: string, kind: Kind, value: unknown): Value 
 function problemWith(field: string, kind: Kind, value: unknown): [string, string] | undefined {
     switch (kind) {
         case "flag":
-            return typeof value === "boolean" ? undefined
+            return typeof value === "boolean"
+                ? undefined
                 : [`must be true or false, not ${describe(value)}`, `set ${field} to a boolean`];
         case "host":
         case "text":
@@ -127,8 +159,10 @@ function problemWith(field: string, kind: Kind, value: unknown): [string, string
             }
             if (kind === "host" && value === "") return ["is empty", `set ${field} to the host's name or address`];
             if (kind === "hostKey" && value !== "" && !isHostKey(value)) {
-                return ["is neither a public key (ssh-ed25519 AAAA...) nor a SHA-256 fingerprint (SHA256:...)",
-                    `set ${field} to the host's key as ssh-keyscan prints it, or its fingerprint from ssh-keygen -lf`];
+                return [
+                    "is neither a public key (ssh-ed25519 AAAA...) nor a SHA-256 fingerprint (SHA256:...)",
+                    `set ${field} to the host's key as ssh-keyscan prints it, or its fingerprint from ssh-keygen -lf`,
+                ];
             }
             return undefined;
     }
@@ -139,8 +173,10 @@ function problemWith(field: string, kind: Kind, value: unknown): [string, string
         return [`must be an integer from 1 to 65535, not ${value}`, `set ${field} to the port sshd listens on`];
     }
     if (kind === "dialErrorLimit" && !(Number.isInteger(value) && value >= -1)) {
-        return [`must be an integer from -1 (no limit) up, not ${value}`,
-            `set ${field} to the number of dial attempts, or -1 for no limit`];
+        return [
+            `must be an integer from -1 (no limit) up, not ${value}`,
+            `set ${field} to the number of dial attempts, or -1 for no limit`,
+        ];
     }
     if ((kind === "seconds" || kind === "dialMs") && value < 0) {
         return [`must be 0 (no limit) or more, not ${value}`, `set ${field} to a timeout, or 0 for none`];

@@ -63,7 +63,10 @@ export function managedDaemonSettings(defaults: JsonObject, overrides: JsonObjec
         const base = hasOwnKey(defaults, key) ? defaults[key] : undefined;
         const override = hasOwnKey(overrides, key) ? overrides[key] : undefined;
         let value: JsonValue | undefined = override === undefined ? base : override;
-        if (isJsonObject(override)) value = withoutNullEntries(isJsonObject(base) ? { ...copyJsonObject(base), ...copyJsonObject(override) } : override);
+        if (isJsonObject(override))
+            value = withoutNullEntries(
+                isJsonObject(base) ? { ...copyJsonObject(base), ...copyJsonObject(override) } : override,
+            );
         if (value === null || value === undefined || (isJsonObject(value) && Object.keys(value).length === 0)) continue;
         setOwnKey(managed, key, value);
     }
@@ -76,7 +79,11 @@ function applyManaged(current: JsonObject, managed: JsonObject): JsonObject {
     for (const key of Object.keys(managed)) {
         const ours = managed[key];
         const theirs = hasOwnKey(current, key) ? current[key] : undefined;
-        setOwnKey(out, key, isJsonObject(ours) && isJsonObject(theirs) ? { ...copyJsonObject(theirs), ...copyJsonObject(ours) } : ours);
+        setOwnKey(
+            out,
+            key,
+            isJsonObject(ours) && isJsonObject(theirs) ? { ...copyJsonObject(theirs), ...copyJsonObject(ours) } : ours,
+        );
     }
     return out;
 }
@@ -86,7 +93,11 @@ function applyManaged(current: JsonObject, managed: JsonObject): JsonObject {
  * (`restore`: their previous value, `null` = remove the key) and the keys we manage set ({@link
  * managedDaemonSettings}); for object values only our entries are set, the host's other entries stay.
  */
-export function desiredDaemonConfig(current: JsonObject, managed: JsonObject, restore: Record<string, JsonValue> = {}): JsonObject {
+export function desiredDaemonConfig(
+    current: JsonObject,
+    managed: JsonObject,
+    restore: Record<string, JsonValue> = {},
+): JsonObject {
     const base = copyJsonObject(current);
     for (const key of Object.keys(restore)) {
         if (restore[key] === null) delete base[key];
@@ -107,7 +118,8 @@ export function ownedDaemonSettings(current: JsonObject, managed: JsonObject): J
         const theirs = hasOwnKey(current, key) ? current[key] : null;
         if (isJsonObject(ours) && isJsonObject(theirs)) {
             const entries: JsonObject = {};
-            for (const entry of Object.keys(ours)) if (hasOwnKey(theirs, entry)) setOwnKey(entries, entry, theirs[entry]);
+            for (const entry of Object.keys(ours))
+                if (hasOwnKey(theirs, entry)) setOwnKey(entries, entry, theirs[entry]);
             setOwnKey(view, key, entries);
         } else {
             setOwnKey(view, key, theirs);
@@ -154,9 +166,11 @@ export function planDaemonConfigRemoval(input: DaemonConfigRemovalInput): Daemon
     for (const key of Object.keys(applied).sort()) {
         const ours = applied[key];
         const theirs = hasOwnKey(current, key) ? current[key] : undefined;
-        const before = Object.prototype.hasOwnProperty.call(input.previous, key) ? input.previous[key] ?? null : null;
+        const before = Object.prototype.hasOwnProperty.call(input.previous, key) ? (input.previous[key] ?? null) : null;
         if (isJsonObject(ours)) {
-            const stillOurs = isJsonObject(theirs) && Object.keys(ours).every((entry) => hasOwnKey(theirs, entry) && jsonEquals(theirs[entry], ours[entry]));
+            const stillOurs =
+                isJsonObject(theirs) &&
+                Object.keys(ours).every((entry) => hasOwnKey(theirs, entry) && jsonEquals(theirs[entry], ours[entry]));
             if (!stillOurs) {
                 result.changedByHand.push(key);
                 continue;

@@ -139,7 +139,13 @@ const FLAG_TO_KEY: Readonly<Record<string, string>> = {
 
 /** Keys of later Docker releases that dockerd 20.10 does not know. */
 const LATER_RELEASE_KEYS: ReadonlySet<string> = new Set([
-    "proxies", "default-network-opts", "cdi-spec-dirs", "log-format", "firewall-backend", "allow-direct-routing", "min-api-version",
+    "proxies",
+    "default-network-opts",
+    "cdi-spec-dirs",
+    "log-format",
+    "firewall-backend",
+    "allow-direct-routing",
+    "min-api-version",
 ]);
 
 const TYPE_DESCRIPTIONS: Readonly<Record<DaemonValueType, string>> = {
@@ -183,7 +189,10 @@ function shown(value: JsonValue): string {
 /** Where a value breaks the type: `[path suffix, what was found]`, or undefined when it fits. Null always fits (see below). */
 function mismatch(type: DaemonValueType, value: JsonValue): [string, JsonValue] | undefined {
     if (value === null) return undefined;
-    const eachEntry = (entries: [string, JsonValue][], fits: (v: JsonValue) => boolean): [string, JsonValue] | undefined => {
+    const eachEntry = (
+        entries: [string, JsonValue][],
+        fits: (v: JsonValue) => boolean,
+    ): [string, JsonValue] | undefined => {
         const bad = entries.find(([, v]) => v !== null && !fits(v));
         return bad ? [`.${bad[0]}`, bad[1]] : undefined;
     };
@@ -196,13 +205,22 @@ function mismatch(type: DaemonValueType, value: JsonValue): [string, JsonValue] 
         case "integer":
             return Number.isInteger(value) ? undefined : whole;
         case "size":
-            return (typeof value === "string" && SIZE_TEXT.test(value)) || (Number.isInteger(value) && (value as number) >= 0) ? undefined : whole;
+            return (typeof value === "string" && SIZE_TEXT.test(value)) ||
+                (Number.isInteger(value) && (value as number) >= 0)
+                ? undefined
+                : whole;
         case "string[]":
             if (!Array.isArray(value)) return whole;
-            return eachEntry(value.map((v, i) => [`${i}`, v]), (v) => typeof v === "string");
+            return eachEntry(
+                value.map((v, i) => [`${i}`, v]),
+                (v) => typeof v === "string",
+            );
         case "object[]":
             if (!Array.isArray(value)) return whole;
-            return eachEntry(value.map((v, i) => [`${i}`, v]), isJsonObject);
+            return eachEntry(
+                value.map((v, i) => [`${i}`, v]),
+                isJsonObject,
+            );
         case "string-map":
             return isJsonObject(value) ? eachEntry(Object.entries(value), (v) => typeof v === "string") : whole;
         case "boolean-map":
@@ -215,7 +233,10 @@ function mismatch(type: DaemonValueType, value: JsonValue): [string, JsonValue] 
 }
 
 function normalizedKey(key: string): string {
-    return key.replace(/([a-z0-9])([A-Z])/g, "$1-$2").replace(/[_\s.]+/g, "-").toLowerCase();
+    return key
+        .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+        .replace(/[_\s.]+/g, "-")
+        .toLowerCase();
 }
 
 /** The key the user most likely meant, or undefined. */
@@ -228,12 +249,22 @@ function suggestedKey(key: string): string | undefined {
 
 function unknownKeyError(host: string, path: string, key: string): HostInputError {
     if (LATER_RELEASE_KEYS.has(key)) {
-        return new HostInputError(host, path, "this key comes from a later Docker release; dockerd 20.10 does not know it and would refuse to start",
-            "remove it, or upgrade Docker on this host first");
+        return new HostInputError(
+            host,
+            path,
+            "this key comes from a later Docker release; dockerd 20.10 does not know it and would refuse to start",
+            "remove it, or upgrade Docker on this host first",
+        );
     }
     const guess = suggestedKey(key);
-    return new HostInputError(host, path, "unknown daemon.json key (dockerd 20.10 would refuse to start)",
-        guess ? `did you mean "${guess}"?` : "remove it; the keys are listed in dockerd's documentation (daemon configuration file)");
+    return new HostInputError(
+        host,
+        path,
+        "unknown daemon.json key (dockerd 20.10 would refuse to start)",
+        guess
+            ? `did you mean "${guess}"?`
+            : "remove it; the keys are listed in dockerd's documentation (daemon configuration file)",
+    );
 }
 
 /**
@@ -247,20 +278,36 @@ function unknownKeyError(host: string, path: string, key: string): HostInputErro
  * @param field - Name of the input being checked, prefixed to each key in errors. Default `daemonConfig`.
  * @throws HostInputError naming the first offending key.
  */
-export function validateDaemonConfig(host: string, config: JsonValue, field = "daemonConfig"): asserts config is JsonObject {
+export function validateDaemonConfig(
+    host: string,
+    config: JsonValue,
+    field = "daemonConfig",
+): asserts config is JsonObject {
     if (!isJsonObject(config)) {
-        throw new HostInputError(host, field, `expected an object of daemon.json keys, got ${kindOf(config)}`, `give ${field} as an object, e.g. { "debug": true }`);
+        throw new HostInputError(
+            host,
+            field,
+            `expected an object of daemon.json keys, got ${kindOf(config)}`,
+            `give ${field} as an object, e.g. { "debug": true }`,
+        );
     }
     for (const key of Object.keys(config)) {
         const path = `${field}.${key}`;
-        const type = Object.prototype.hasOwnProperty.call(DAEMON_CONFIG_SCHEMA, key) ? DAEMON_CONFIG_SCHEMA[key] : undefined;
+        const type = Object.prototype.hasOwnProperty.call(DAEMON_CONFIG_SCHEMA, key)
+            ? DAEMON_CONFIG_SCHEMA[key]
+            : undefined;
         if (type === undefined) throw unknownKeyError(host, path, key);
         const bad = mismatch(type, config[key]);
         if (bad) {
             const [suffix, found] = bad;
-            const expected = suffix === "" ? TYPE_DESCRIPTIONS[type] : ENTRY_DESCRIPTIONS[type] ?? TYPE_DESCRIPTIONS[type];
-            throw new HostInputError(host, `${path}${suffix}`, `expected ${expected}, got ${kindOf(found)} (${shown(found)})`,
-                `give "${key}" ${TYPE_DESCRIPTIONS[type]}`);
+            const expected =
+                suffix === "" ? TYPE_DESCRIPTIONS[type] : (ENTRY_DESCRIPTIONS[type] ?? TYPE_DESCRIPTIONS[type]);
+            throw new HostInputError(
+                host,
+                `${path}${suffix}`,
+                `expected ${expected}, got ${kindOf(found)} (${shown(found)})`,
+                `give "${key}" ${TYPE_DESCRIPTIONS[type]}`,
+            );
         }
     }
 }

@@ -24,7 +24,11 @@ export function checkNetworkExposure(host: string, managed: JsonObject, desired:
     const hosts = hasOwnKey(managed, "hosts") && Array.isArray(managed.hosts) ? managed.hosts : [];
     const open = hosts.find((h): h is string => typeof h === "string" && listensOnNetwork(h));
     if (open !== undefined && desired.tlsverify !== true) {
-        throw new HostInputError(host, "daemonConfig.hosts", `"${open}" listens on the network without TLS client verification, so anyone who reaches it commands Docker`,
-            "set daemonConfig.tlsverify: true with tlscacert, tlscert and tlskey, or listen on unix:// sockets only");
+        throw new HostInputError(
+            host,
+            "daemonConfig.hosts",
+            `"${open}" listens on the network without TLS client verification, so anyone who reaches it commands Docker`,
+            "set daemonConfig.tlsverify: true with tlscacert, tlscert and tlskey, or listen on unix:// sockets only",
+        );
     }
 }

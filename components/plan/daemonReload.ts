@@ -66,10 +66,12 @@ function reloadApplies(key: string, after: JsonValue | undefined): boolean {
 /** Which keys change between two daemon.json objects, and whether Docker must restart or a reload is enough. */
 export function daemonConfigChangeEffect(before: JsonObject, after: JsonObject): DaemonConfigChangeEffect {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    const valueIn = (config: JsonObject, key: string): JsonValue | undefined => (hasOwnKey(config, key) ? config[key] : undefined);
+    const valueIn = (config: JsonObject, key: string): JsonValue | undefined =>
+        hasOwnKey(config, key) ? config[key] : undefined;
     const changedKeys = keys.filter((key) => !jsonEquals(valueIn(before, key), valueIn(after, key)));
     const restartKeys = changedKeys.filter((key) => !reloadApplies(key, valueIn(after, key)));
-    const action: DockerConfigAction = changedKeys.length === 0 ? "none" : restartKeys.length > 0 ? "restart" : "reload";
+    const action: DockerConfigAction =
+        changedKeys.length === 0 ? "none" : restartKeys.length > 0 ? "restart" : "reload";
     return { action, changedKeys, restartKeys };
 }
 

@@ -71,8 +71,8 @@ function itemLines(head: string, items: DigestItem[], suffix: string, detail: De
         return out;
     }
     const labels = items.map((i) => codeSpan(i.label));
-    const listed = labels.length > 6 ? `${labels.slice(0, 6).join(", ")} + ${labels.length - 6} more`
-        : labels.join(", ");
+    const listed =
+        labels.length > 6 ? `${labels.slice(0, 6).join(", ")} + ${labels.length - 6} more` : labels.join(", ");
     const out = [`${head} ${listed}${suffix}`];
     for (const item of items.slice(0, detail.items)) {
         out.push(`  - ${item.text}`);
@@ -84,23 +84,29 @@ function itemLines(head: string, items: DigestItem[], suffix: string, detail: De
 
 function summarySection(m: DigestModel, d: Detail): string[] {
     const { a } = m;
-    const summary = Object.entries(a.changeSummary).filter(([, n]) => n > 0)
+    const summary = Object.entries(a.changeSummary)
+        .filter(([, n]) => n > 0)
         .sort(([x], [y]) => Number(x === "same") - Number(y === "same") || (x < y ? -1 : 1))
         .map(([op, n]) => (op === "same" ? `${n} unchanged` : `${n} to ${op}`));
     if (summary.length === 0 && m.changes.planned.length > 0) summary.push(`${m.changes.planned.length} to change`);
     const unreachable = a.unreachable.map((u) => u.host);
     const restart = a.hosts.filter((h) => m.actions.get(h) === "restart");
     const reload = a.hosts.filter((h) => m.actions.get(h) === "reload");
-    const docker = [...(restart.length > 0 ? [`restart on ${nameList(restart, d.names)}`] : []),
-        ...(reload.length > 0 ? [`reload (SIGHUP), no restart, on ${nameList(reload, d.names)}`] : [])];
+    const docker = [
+        ...(restart.length > 0 ? [`restart on ${nameList(restart, d.names)}`] : []),
+        ...(reload.length > 0 ? [`reload (SIGHUP), no restart, on ${nameList(reload, d.names)}`] : []),
+    ];
     return [
-        `## Fleet digest: stack ${codeSpan(a.stack || "?")}`, "",
-        `**Plan:** ${summary.length > 0 ? summary.join(", ") : "no changes"};`
-        + ` changes on ${m.changedHosts.size} of ${hostCount(a.hosts.length)}.`
-        + ` **Drifted:** ${m.drifted.length > 0 ? nameList(m.drifted, d.names) : "none"}.`
-        + ` **Unreachable:** ${unreachable.length > 0 ? nameList(unreachable, d.names) : "none"}.`,
-        `**Docker:** ${docker.length > 0 ? docker.join("; ") : "no restart or reload"}.`, "",
-        `**Fingerprint:** ${codeSpan(m.fingerprint)} (apply runs only if a fresh preview plans exactly this)`, "",
+        `## Fleet digest: stack ${codeSpan(a.stack || "?")}`,
+        "",
+        `**Plan:** ${summary.length > 0 ? summary.join(", ") : "no changes"};` +
+            ` changes on ${m.changedHosts.size} of ${hostCount(a.hosts.length)}.` +
+            ` **Drifted:** ${m.drifted.length > 0 ? nameList(m.drifted, d.names) : "none"}.` +
+            ` **Unreachable:** ${unreachable.length > 0 ? nameList(unreachable, d.names) : "none"}.`,
+        `**Docker:** ${docker.length > 0 ? docker.join("; ") : "no restart or reload"}.`,
+        "",
+        `**Fingerprint:** ${codeSpan(m.fingerprint)} (apply runs only if a fresh preview plans exactly this)`,
+        "",
     ];
 }
 
@@ -112,8 +118,7 @@ function changesSection(m: DigestModel, d: Detail): string[] {
         const head = `- **${hostCount(g.hosts.length)}** (${nameList(g.hosts, d.names)}): ${markdownText(g.subject)}`;
         if (g.varied) {
             lines.push(`${head}: a different change on each host (listed with the hosts that differ)${suffix}`);
-        }
-        else lines.push(...itemLines(head, g.items, suffix, d));
+        } else lines.push(...itemLines(head, g.items, suffix, d));
     }
     for (const f of m.fleetItems) {
         if (f.items.length === 0) lines.push(`${f.head}: ${f.op}`);
@@ -145,8 +150,10 @@ function driftSection(m: DigestModel, d: Detail): string[] {
             const { subject, rel } = describePath(f.kind, f.path);
             const where = `${markdownText(subject)}${rel === "" ? "" : ` ${codeSpan(rel)}`}`;
             const back = plannedByUrn.get(f.urn)?.inputs.some((c) => c.path === f.path && jsonEquals(c.to, f.state));
-            return `${where}: ${valueOrAbsent(f.state)} in the state, ${valueOrAbsent(f.found)} on the host`
-                + `${back ? " (this plan puts it back)" : ""}`;
+            return (
+                `${where}: ${valueOrAbsent(f.state)} in the state, ${valueOrAbsent(f.found)} on the host` +
+                `${back ? " (this plan puts it back)" : ""}`
+            );
         });
         if (findings.length > perHost) parts.push(`… and ${findings.length - perHost} more`);
         lines.push(`- **${host}**: ${parts.join("; ")}`);
@@ -177,11 +184,14 @@ function rolloutSection(m: DigestModel, d: Detail): string[] {
         return m.changedHosts.has(h) ? "changes, no Docker restart or reload" : "no change";
     };
     if (a.batches.length > 0) {
-        const budget = a.maxFailures === undefined ? ""
-            : `, failure budget ${codeSpan(`maxFailures: ${a.maxFailures}`)}`;
+        const budget =
+            a.maxFailures === undefined ? "" : `, failure budget ${codeSpan(`maxFailures: ${a.maxFailures}`)}`;
         const count = `${a.batches.length} batch${a.batches.length === 1 ? "" : "es"}`;
-        lines.push(`${count}${budget}: a batch starts when the one before is done; more failed hosts than the`
-            + " budget halt the later batches.", "");
+        lines.push(
+            `${count}${budget}: a batch starts when the one before is done; more failed hosts than the` +
+                " budget halt the later batches.",
+            "",
+        );
         a.batches.slice(0, d.entries).forEach((batch, i) => {
             const byLabel = new Map<string, string[]>();
             for (const h of batch) byLabel.set(label(h), [...(byLabel.get(label(h)) ?? []), h]);
@@ -194,27 +204,38 @@ function rolloutSection(m: DigestModel, d: Detail): string[] {
     const quiet = pick("none").filter((h) => m.changedHosts.has(h));
     const many = d.names * 2;
     const unreachable = a.unreachable.map((u) => u.host);
-    lines.push(`**Restart Docker:** ${pick("restart").length > 0 ? nameList(pick("restart"), many) : "none"}`
-        + ` · **reload (SIGHUP):** ${pick("reload").length > 0 ? nameList(pick("reload"), many) : "none"}`
-        + `${quiet.length > 0 ? ` · **no restart or reload:** ${nameList(quiet, many)}` : ""}`
-        + `${unreachable.length > 0 ? ` · **unreachable:** ${nameList(unreachable, many)}` : ""}`);
-    lines.push("", "<sub>Fingerprint: SHA-256 over the sorted planned changes (per resource: operation and each changed"
-        + " input's value now and planned) and the unreachable hosts; connections, secrets and provider internals are"
-        + " left out. The full preview is the review's preview.json artifact.</sub>");
+    lines.push(
+        `**Restart Docker:** ${pick("restart").length > 0 ? nameList(pick("restart"), many) : "none"}` +
+            ` · **reload (SIGHUP):** ${pick("reload").length > 0 ? nameList(pick("reload"), many) : "none"}` +
+            `${quiet.length > 0 ? ` · **no restart or reload:** ${nameList(quiet, many)}` : ""}` +
+            `${unreachable.length > 0 ? ` · **unreachable:** ${nameList(unreachable, many)}` : ""}`,
+    );
+    lines.push(
+        "",
+        "<sub>Fingerprint: SHA-256 over the sorted planned changes (per resource: operation and each changed" +
+            " input's value now and planned) and the unreachable hosts; connections, secrets and provider internals are" +
+            " left out. The full preview is the review's preview.json artifact.</sub>",
+    );
     return lines;
 }
 
 /** The whole digest at one level of detail. */
 function render(m: DigestModel, d: Detail): string {
-    return `${[...summarySection(m, d), ...changesSection(m, d), ...deviationsSection(m, d), ...driftSection(m, d),
-        ...unreachableSection(m, d), ...rolloutSection(m, d)].join("\n")}\n`;
+    return `${[
+        ...summarySection(m, d),
+        ...changesSection(m, d),
+        ...deviationsSection(m, d),
+        ...driftSection(m, d),
+        ...unreachableSection(m, d),
+        ...rolloutSection(m, d),
+    ].join("\n")}\n`;
 }
 
 /** Cuts Markdown at a line boundary so it holds at most `max` characters, saying so. */
 function limit(markdown: string, max: number): string {
     if (markdown.length <= max) return markdown;
-    const note = "\n\n… digest cut here to fit a pull-request comment; the full plan is in the preview.json"
-        + " artifact.\n";
+    const note =
+        "\n\n… digest cut here to fit a pull-request comment; the full plan is in the preview.json" + " artifact.\n";
     let cut = markdown.slice(0, Math.max(0, max - note.length - 8));
     cut = cut.slice(0, Math.max(0, cut.lastIndexOf("\n")));
     // An open code fence would swallow the note.

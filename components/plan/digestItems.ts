@@ -29,7 +29,11 @@ export interface DigestItem {
 
 /** What a whole-resource operation did, for people. */
 const OP_DONE: Readonly<Record<string, string>> = {
-    create: "created", delete: "deleted", replace: "replaced", import: "imported", discard: "discarded",
+    create: "created",
+    delete: "deleted",
+    replace: "replaced",
+    import: "imported",
+    discard: "discarded",
 };
 
 /** Equal keys: the same change (absent and null told apart). */
@@ -48,7 +52,7 @@ function policyFileItems(name: string, before: JsonValue | undefined, after: Jso
     const subject = `policy ${name}`;
     const base = { subject, kind: "policy" as const, label: name };
     const digest = (v: JsonValue | undefined) =>
-        (v === undefined ? "-" : sha256Hex(typeof v === "string" ? v : compactJson(v)));
+        v === undefined ? "-" : sha256Hex(typeof v === "string" ? v : compactJson(v));
     if (typeof before !== "string" || typeof after !== "string") {
         if (before === undefined && typeof after === "string") {
             return [{ ...base, key: `${subject}\0add\0${digest(after)}`, text: `added (${lineCount(after)} lines)` }];
@@ -67,7 +71,10 @@ function policyFileItems(name: string, before: JsonValue | undefined, after: Jso
                 return [{ ...base, key: `${subject}\0format\0${digest(after)}`, text: "reformatted (same JSON)" }];
             }
             return changes.map((c) => ({
-                ...base, label: c.path, key: changeKey(subject, c), text: changeText(c),
+                ...base,
+                label: c.path,
+                key: changeKey(subject, c),
+                text: changeText(c),
             }));
         } catch {
             // Not JSON on one side: a line diff says what changed.
@@ -76,8 +83,8 @@ function policyFileItems(name: string, before: JsonValue | undefined, after: Jso
     const block = unifiedDiff(before, after);
     const removed = block.filter((l) => l.startsWith("-")).length;
     const added = block.filter((l) => l.startsWith("+")).length;
-    const summary = removed === added ? `${removed} line${removed === 1 ? "" : "s"} changed`
-        : `+${added} −${removed} lines`;
+    const summary =
+        removed === added ? `${removed} line${removed === 1 ? "" : "s"} changed` : `+${added} −${removed} lines`;
     return [{ ...base, key: `${subject}\0${digest(before)}\0${digest(after)}`, text: summary, block }];
 }
 
@@ -114,7 +121,9 @@ export function digestItemsOf(r: PreviewResource): DigestItem[] {
         const label = rel === "" ? subject : rel;
         const shownChange = { ...c, path: rel };
         items.push({
-            subject: named ?? subject, kind: r.kind, label,
+            subject: named ?? subject,
+            kind: r.kind,
+            label,
             key: changeKey(subject, { ...c, path: rel }),
             text: changeText(shownChange),
         });
@@ -135,5 +144,7 @@ export function dockerActionOf(r: PreviewResource | undefined): DockerAction {
 
 /** Each {@link DockerAction} for people. */
 export const DOCKER_ACTION_TEXT: Record<DockerAction, string> = {
-    restart: "restarts Docker", reload: "reload (SIGHUP), no restart", none: "no Docker restart or reload",
+    restart: "restarts Docker",
+    reload: "reload (SIGHUP), no restart",
+    none: "no Docker restart or reload",
 };

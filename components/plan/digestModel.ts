@@ -101,8 +101,9 @@ function topicsOf(hostChanges: PreviewResource[]): [string, Topic][] {
             topic.items.set(item.key, entry);
         }
     }
-    return [...topics.entries()]
-        .sort(([sa, ta], [sb, tb]) => byOrder(subjectOrder(ta.kind, sa), subjectOrder(tb.kind, sb)));
+    return [...topics.entries()].sort(([sa, ta], [sb, tb]) =>
+        byOrder(subjectOrder(ta.kind, sa), subjectOrder(tb.kind, sb)),
+    );
 }
 
 /** A subject's group, noting in `deviations` the hosts that differ from it. */
@@ -117,8 +118,9 @@ function groupOf(subject: string, topic: Topic, fleet: Fleet, deviations: Deviat
         buckets.set(key, bucket);
     }
     const withTopic = fleet.inOrder(new Set([...topic.items.values()].flatMap((e) => [...e.hosts])));
-    let main = [...buckets.values()]
-        .sort((x, y) => y.hosts.length - x.hosts.length || y.items.length - x.items.length)[0];
+    let main = [...buckets.values()].sort(
+        (x, y) => y.hosts.length - x.hosts.length || y.items.length - x.items.length,
+    )[0];
     // No two hosts share a change: no group, each host's change is listed below.
     const varied = main.hosts.length === 1 && withTopic.length > 1;
     if (varied) main = { hosts: [], items: [] };
@@ -132,7 +134,10 @@ function groupOf(subject: string, topic: Topic, fleet: Fleet, deviations: Deviat
     // A host without the group's change is worth naming only when most hosts have it.
     const expectAll = main.hosts.length >= 2 && main.hosts.length * 2 > fleet.reachable.length;
     const inMain = new Set(main.hosts);
-    const groupLabels = main.items.map((i) => codeSpan(i.label)).slice(0, 4).join(", ");
+    const groupLabels = main.items
+        .map((i) => codeSpan(i.label))
+        .slice(0, 4)
+        .join(", ");
     for (const host of fleet.reachable) {
         const extras = extrasOf.get(host) ?? [];
         const listed = extras.map((i) => i.text).join("; ");
@@ -187,12 +192,21 @@ export function buildDigestModel(a: PreviewAnalysis, changes: FleetChanges, fing
     };
     const deviations: Deviations = new Map();
     const groups = topicsOf(hostChanges).map(([subject, topic]) => groupOf(subject, topic, fleet, deviations));
-    const fleetItems = changed.filter((r) => !r.host && !["gate", "stack", "fleet"].includes(r.kind)).map((r) => ({
-        head: `- **fleet**: ${markdownText(r.kind === "other" ? `${r.typeName} ${r.name}` : RESOURCE_SUBJECT[r.kind])}`,
-        items: digestItemsOf(r), op: r.op as string,
-    }));
+    const fleetItems = changed
+        .filter((r) => !r.host && !["gate", "stack", "fleet"].includes(r.kind))
+        .map((r) => ({
+            head: `- **fleet**: ${markdownText(r.kind === "other" ? `${r.typeName} ${r.name}` : RESOURCE_SUBJECT[r.kind])}`,
+            items: digestItemsOf(r),
+            op: r.op as string,
+        }));
     return {
-        a, changes, fingerprint, unreachable, actions, groups, fleetItems,
+        a,
+        changes,
+        fingerprint,
+        unreachable,
+        actions,
+        groups,
+        fleetItems,
         deviations: deviationsTogether(deviations, fleet),
         changedHosts: new Set(hostChanges.map((r) => r.host as string)),
         drifted: fleet.inOrder(new Set(changes.drifted.map((d) => d.host))),

@@ -28,8 +28,10 @@ export function fingerprintOf(changes: FleetChanges): string {
 }
 
 /** Hosts that became unreachable since the review, and hosts that are reachable again. */
-function reachabilityLines(wasUnreachable: ReadonlyMap<string, string>,
-    isUnreachable: ReadonlyMap<string, string>): string[] {
+function reachabilityLines(
+    wasUnreachable: ReadonlyMap<string, string>,
+    isUnreachable: ReadonlyMap<string, string>,
+): string[] {
     const out: string[] = [];
     for (const [host, cause] of isUnreachable) {
         if (!wasUnreachable.has(host)) out.push(`${host} became unreachable since the review: ${cause}`);
@@ -48,14 +50,21 @@ const pathKey = (urn: string, path: string): string => `${urn}\0${path}`;
 /** Drift refresh found since the review, per host; `explained` holds its paths (not said again as changes). */
 function newDriftLines(reviewed: FleetChanges, fresh: FleetChanges): { lines: string[]; explained: Set<string> } {
     const seenDrift = new Map(reviewed.drifted.map((d) => [pathKey(d.urn, d.path), d]));
-    const newDrift = fresh.drifted.filter((d) => !seenDrift.has(pathKey(d.urn, d.path))
-        || !jsonEquals(seenDrift.get(pathKey(d.urn, d.path))?.found, d.found));
+    const newDrift = fresh.drifted.filter(
+        (d) =>
+            !seenDrift.has(pathKey(d.urn, d.path)) ||
+            !jsonEquals(seenDrift.get(pathKey(d.urn, d.path))?.found, d.found),
+    );
     const driftByHost = new Map<string, DriftFinding[]>();
     for (const d of newDrift) driftByHost.set(d.host, [...(driftByHost.get(d.host) ?? []), d]);
     const lines = [...driftByHost].map(([host, findings]) => {
-        const parts = findings.slice(0, 8).map((d) => (d.path === "(resource)"
-            ? `${markdownText(RESOURCE_SUBJECT[d.kind])} gone from the host`
-            : `${describeChange(d)} ${valueOrAbsent(d.state)} → ${valueOrAbsent(d.found)}`));
+        const parts = findings
+            .slice(0, 8)
+            .map((d) =>
+                d.path === "(resource)"
+                    ? `${markdownText(RESOURCE_SUBJECT[d.kind])} gone from the host`
+                    : `${describeChange(d)} ${valueOrAbsent(d.state)} → ${valueOrAbsent(d.found)}`,
+            );
         if (findings.length > 8) parts.push(`… and ${findings.length - 8} more`);
         return `${host} drifted since the review (changed on the host, found by refresh): ${parts.join("; ")}`;
     });
@@ -68,8 +77,10 @@ function membershipLines(reviewed: FleetChanges, fresh: FleetChanges): string[] 
     const reviewedHosts = new Set(reviewed.hosts);
     const left = reviewed.hosts.filter((host) => !freshHosts.has(host));
     const joined = fresh.hosts.filter((host) => !reviewedHosts.has(host));
-    return [...left.map((host) => `${host} left the fleet since the review`),
-        ...joined.map((host) => `${host} joined the fleet since the review`)];
+    return [
+        ...left.map((host) => `${host} left the fleet since the review`),
+        ...joined.map((host) => `${host} joined the fleet since the review`),
+    ];
 }
 
 /** Planned changes that differ: config changes grouped across hosts (`config`), the rest host by host. */
@@ -80,13 +91,21 @@ interface PlanDifferences {
 }
 
 /** A resource planned in one plan only. */
-function plannedInOneLine(urn: string, b: PlannedChange | undefined, f: PlannedChange | undefined,
-    explained: ReadonlySet<string>): string | undefined {
+function plannedInOneLine(
+    urn: string,
+    b: PlannedChange | undefined,
+    f: PlannedChange | undefined,
+    explained: ReadonlySet<string>,
+): string | undefined {
     const p = (f ?? b) as PlannedChange;
-    const paths = p.inputs.filter((c) => !explained.has(pathKey(urn, c.path))
-        && !(p.kind === "daemon" && c.path === "dockerAction"));
+    const paths = p.inputs.filter(
+        (c) => !explained.has(pathKey(urn, c.path)) && !(p.kind === "daemon" && c.path === "dockerAction"),
+    );
     if (paths.length === 0 && p.inputs.length) return undefined; // all of it explained by the drift
-    const what = paths.slice(0, 4).map((c) => describeChange({ kind: p.kind, path: c.path })).join(", ");
+    const what = paths
+        .slice(0, 4)
+        .map((c) => describeChange({ kind: p.kind, path: c.path }))
+        .join(", ");
     const detail = what ? ` (${what})` : "";
     const subject = markdownText(RESOURCE_SUBJECT[p.kind]);
     const who = p.host ?? p.name;
@@ -98,8 +117,13 @@ function plannedInOneLine(urn: string, b: PlannedChange | undefined, f: PlannedC
 }
 
 /** The inputs of a resource planned in both plans that differ. */
-function changedInputs(urn: string, b: PlannedChange, f: PlannedChange, explained: ReadonlySet<string>,
-    into: PlanDifferences): void {
+function changedInputs(
+    urn: string,
+    b: PlannedChange,
+    f: PlannedChange,
+    explained: ReadonlySet<string>,
+    into: PlanDifferences,
+): void {
     const who = f.host ?? f.name;
     const groupByConfig = (line: string) => into.config.set(line, [...(into.config.get(line) ?? []), who]);
     const bi = new Map(b.inputs.map((c) => [c.path, c]));
@@ -115,21 +139,30 @@ function changedInputs(urn: string, b: PlannedChange, f: PlannedChange, explaine
         } else if (rc && fc && !jsonEquals(rc.to, fc.to)) {
             groupByConfig(`${where}: planned ${valueOrAbsent(rc.to)} at the review, now ${valueOrAbsent(fc.to)}`);
         } else if (rc && fc) {
-            into.hostLines.push(`${who}: ${where} on the host was ${valueOrAbsent(rc.from)} at the review,`
-                + ` now ${valueOrAbsent(fc.from)}`);
+            into.hostLines.push(
+                `${who}: ${where} on the host was ${valueOrAbsent(rc.from)} at the review,` +
+                    ` now ${valueOrAbsent(fc.from)}`,
+            );
         } else if (fc) {
-            groupByConfig(`${where}: now changes ${valueOrAbsent(fc.from)} → ${valueOrAbsent(fc.to)}`
-                + " (not in the review)");
+            groupByConfig(
+                `${where}: now changes ${valueOrAbsent(fc.from)} → ${valueOrAbsent(fc.to)}` + " (not in the review)",
+            );
         } else if (rc) {
-            groupByConfig(`${where}: no longer changes (the review planned ${valueOrAbsent(rc.from)}`
-                + ` → ${valueOrAbsent(rc.to)})`);
+            groupByConfig(
+                `${where}: no longer changes (the review planned ${valueOrAbsent(rc.from)}` +
+                    ` → ${valueOrAbsent(rc.to)})`,
+            );
         }
     }
 }
 
 /** The planned changes that differ, leaving out hosts whose reachability changed and what drift explains. */
-function planDifferences(reviewed: FleetChanges, fresh: FleetChanges, explained: ReadonlySet<string>,
-    reachabilityChanged: (host: string) => boolean): PlanDifferences {
+function planDifferences(
+    reviewed: FleetChanges,
+    fresh: FleetChanges,
+    explained: ReadonlySet<string>,
+    reachabilityChanged: (host: string) => boolean,
+): PlanDifferences {
     const before = new Map(reviewed.planned.map((p) => [p.urn, p]));
     const after = new Map(fresh.planned.map((p) => [p.urn, p]));
     const differences: PlanDifferences = { config: new Map(), hostLines: [] };
@@ -146,8 +179,10 @@ function planDifferences(reviewed: FleetChanges, fresh: FleetChanges, explained:
             continue;
         }
         if (b.op !== f.op) {
-            differences.hostLines.push(`${f.host ?? f.name}: ${markdownText(RESOURCE_SUBJECT[f.kind])} is now a`
-                + ` ${f.op}, the review planned ${b.op}`);
+            differences.hostLines.push(
+                `${f.host ?? f.name}: ${markdownText(RESOURCE_SUBJECT[f.kind])} is now a` +
+                    ` ${f.op}, the review planned ${b.op}`,
+            );
         }
         changedInputs(urn, b, f, explained, differences);
     }
@@ -164,16 +199,25 @@ export function explainFingerprintChange(reviewed: FleetChanges, fresh: FleetCha
     const wasUnreachable = new Map(reviewed.unreachable.map((u) => [u.host, u.cause]));
     const isUnreachable = new Map(fresh.unreachable.map((u) => [u.host, u.cause]));
     const drift = newDriftLines(reviewed, fresh);
-    const { config, hostLines } = planDifferences(reviewed, fresh, drift.explained,
-        (host) => isUnreachable.has(host) !== wasUnreachable.has(host));
-    const out = [...reachabilityLines(wasUnreachable, isUnreachable), ...drift.lines,
-        ...membershipLines(reviewed, fresh)];
+    const { config, hostLines } = planDifferences(
+        reviewed,
+        fresh,
+        drift.explained,
+        (host) => isUnreachable.has(host) !== wasUnreachable.has(host),
+    );
+    const out = [
+        ...reachabilityLines(wasUnreachable, isUnreachable),
+        ...drift.lines,
+        ...membershipLines(reviewed, fresh),
+    ];
     for (const [line, hosts] of config) out.push(`config changed since the review on ${nameList(hosts)}: ${line}`);
     out.push(...hostLines.slice(0, 40));
     if (hostLines.length > 40) out.push(`… and ${hostLines.length - 40} more`);
     if (out.length === 0 && fingerprintOf(reviewed) !== fingerprintOf(fresh)) {
-        out.push(`the plan differs from the review (fingerprint ${fingerprintOf(reviewed).slice(0, 12)}… then,`
-            + ` ${fingerprintOf(fresh).slice(0, 12)}… now)`);
+        out.push(
+            `the plan differs from the review (fingerprint ${fingerprintOf(reviewed).slice(0, 12)}… then,` +
+                ` ${fingerprintOf(fresh).slice(0, 12)}… now)`,
+        );
     }
     return out;
 }

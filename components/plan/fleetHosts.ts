@@ -34,9 +34,21 @@ export interface FleetHostConfig {
     fleetIdRange?: boolean;
 }
 
-const HOST_KEYS = ["name", "host", "port", "user", "hostKey", "insecureSkipHostKeyCheck", "privateKeyPath", "agent", "sudo", "jumpHost", "idStart", "fleetIdRange"];
+const HOST_KEYS = [
+    "name",
+    "host",
+    "port",
+    "user",
+    "hostKey",
+    "insecureSkipHostKeyCheck",
+    "privateKeyPath",
+    "agent",
+    "sudo",
+    "jumpHost",
+    "idStart",
+    "fleetIdRange",
+];
 const JUMP_KEYS = ["host", "port", "user", "hostKey", "insecureSkipHostKeyCheck", "privateKeyPath", "agent", "sudo"];
-
 
 /** Values set with `pulumi config set --path` arrive as strings: numbers and booleans are read back. */
 function coerce(v: unknown): unknown {
@@ -50,7 +62,12 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
     for (const key of Object.keys(entry)) {
         if (!keys.includes(key)) {
             const near = closestName(key, keys);
-            throw new HostInputError(name, `${where}${key}`, "unknown key", near ? `did you mean ${where}${near}?` : `use one of ${keys.join(", ")}`);
+            throw new HostInputError(
+                name,
+                `${where}${key}`,
+                "unknown key",
+                near ? `did you mean ${where}${near}?` : `use one of ${keys.join(", ")}`,
+            );
         }
     }
     if (typeof entry.host !== "string" || entry.host === "") {
@@ -58,19 +75,37 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
     }
     const port = entry.port;
     if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
-        throw new HostInputError(name, `${where}port`, `${JSON.stringify(port)} is not a TCP port`, "use a whole number from 1 to 65535");
+        throw new HostInputError(
+            name,
+            `${where}port`,
+            `${JSON.stringify(port)} is not a TCP port`,
+            "use a whole number from 1 to 65535",
+        );
     }
     if ((typeof entry.hostKey !== "string" || entry.hostKey.trim() === "") && entry.insecureSkipHostKeyCheck !== true) {
-        throw new HostInputError(name, `${where}hostKey`, "no pinned host key",
-            "set it to the host's public key (ssh-keyscan -t ed25519 HOST), or, knowingly, insecureSkipHostKeyCheck: true");
+        throw new HostInputError(
+            name,
+            `${where}hostKey`,
+            "no pinned host key",
+            "set it to the host's public key (ssh-keyscan -t ed25519 HOST), or, knowingly, insecureSkipHostKeyCheck: true",
+        );
     }
     if (entry.privateKeyPath === undefined && entry.agent === undefined) {
-        throw new HostInputError(name, `${where}privateKeyPath`, "no private key file and no ssh-agent",
-            `set ${where}privateKeyPath, or ${where}agent to an ssh-agent socket`);
+        throw new HostInputError(
+            name,
+            `${where}privateKeyPath`,
+            "no private key file and no ssh-agent",
+            `set ${where}privateKeyPath, or ${where}agent to an ssh-agent socket`,
+        );
     }
     for (const key of ["sudo", "insecureSkipHostKeyCheck"]) {
         if (entry[key] !== undefined && typeof entry[key] !== "boolean") {
-            throw new HostInputError(name, `${where}${key}`, `${JSON.stringify(entry[key])} is not true or false`, "use true or false");
+            throw new HostInputError(
+                name,
+                `${where}${key}`,
+                `${JSON.stringify(entry[key])} is not true or false`,
+                "use true or false",
+            );
         }
     }
 }
@@ -79,7 +114,8 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
 export function assertUniqueHostNames(names: string[]): void {
     const seen = new Set<string>();
     for (const name of names) {
-        if (seen.has(name)) throw new HostInputError(name, "name", "appears twice in the fleet", "give each host its own name");
+        if (seen.has(name))
+            throw new HostInputError(name, "name", "appears twice in the fleet", "give each host its own name");
         seen.add(name);
     }
 }
@@ -92,23 +128,50 @@ export function assertUniqueHostNames(names: string[]): void {
  * @throws HostInputError naming the host (or its position) and the key.
  */
 export function validateFleetHosts(entries: unknown[]): FleetHostConfig[] {
-    if (entries.length === 0) throw new HostInputError("fleet", "hosts", "no hosts", "set `hosts` or `inventory` in the stack config");
+    if (entries.length === 0)
+        throw new HostInputError("fleet", "hosts", "no hosts", "set `hosts` or `inventory` in the stack config");
     const hosts = entries.map((raw, i) => {
         const position = `hosts[${i}]`;
-        if (!isRecord(raw)) throw new HostInputError(position, "hosts", "an entry is not an object", "give each host { name, host, hostKey, ... }");
-        const entry = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, isRecord(v) ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, coerce(b)])) : coerce(v)]));
+        if (!isRecord(raw))
+            throw new HostInputError(
+                position,
+                "hosts",
+                "an entry is not an object",
+                "give each host { name, host, hostKey, ... }",
+            );
+        const entry = Object.fromEntries(
+            Object.entries(raw).map(([k, v]) => [
+                k,
+                isRecord(v) ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, coerce(b)])) : coerce(v),
+            ]),
+        );
         const name = typeof entry.name === "string" && entry.name !== "" ? entry.name : undefined;
         if (!name || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-            throw new HostInputError(name ?? position, `${position}.name`, name ? `"${name}" is not a usable name` : "missing",
-                "name each host with letters, digits, dots, dashes or underscores");
+            throw new HostInputError(
+                name ?? position,
+                `${position}.name`,
+                name ? `"${name}" is not a usable name` : "missing",
+                "name each host with letters, digits, dots, dashes or underscores",
+            );
         }
         checkConnection(name, "", entry, HOST_KEYS);
         if (entry.jumpHost !== undefined) {
-            if (!isRecord(entry.jumpHost)) throw new HostInputError(name, "jumpHost", "is not an object", "give { host, port, user, hostKey, ... }");
+            if (!isRecord(entry.jumpHost))
+                throw new HostInputError(
+                    name,
+                    "jumpHost",
+                    "is not an object",
+                    "give { host, port, user, hostKey, ... }",
+                );
             checkConnection(name, "jumpHost.", entry.jumpHost, JUMP_KEYS);
         }
         if (entry.idStart !== undefined && !Number.isInteger(entry.idStart)) {
-            throw new HostInputError(name, "idStart", `${JSON.stringify(entry.idStart)} is not a whole number`, "use a first ID such as 231072");
+            throw new HostInputError(
+                name,
+                "idStart",
+                `${JSON.stringify(entry.idStart)} is not a whole number`,
+                "use a first ID such as 231072",
+            );
         }
         return entry as unknown as FleetHostConfig;
     });

@@ -35,7 +35,11 @@ export interface HostReport {
 
 /** The {@link HostReport} fields every host of a fleet should share, in report order. */
 export const COMPARED_FIELDS = [
-    "dockerVersion", "daemonJsonSha256", "policySha256", "pluginReference", "idRange",
+    "dockerVersion",
+    "daemonJsonSha256",
+    "policySha256",
+    "pluginReference",
+    "idRange",
 ] as const;
 
 /** One of {@link COMPARED_FIELDS}. */
@@ -136,8 +140,15 @@ const HASH_SHOWN = 12;
 function hostCells(host: HostReport): string[] {
     const text = (value: string | undefined) => (value === undefined || value === "" ? "-" : oneLine(value));
     const hash = (value: string | undefined) => text(value?.slice(0, HASH_SHOWN));
-    return [host.name, host.status, text(host.dockerVersion), hash(host.daemonJsonSha256), hash(host.policySha256),
-        text(host.pluginReference), text(host.idRange)].map(oneLine);
+    return [
+        host.name,
+        host.status,
+        text(host.dockerVersion),
+        hash(host.daemonJsonSha256),
+        hash(host.policySha256),
+        text(host.pluginReference),
+        text(host.idRange),
+    ].map(oneLine);
 }
 
 function statusLine(report: FleetReport): string {
@@ -150,11 +161,13 @@ function statusLine(report: FleetReport): string {
 /** `h3 (20.10.5), h2 (none)`: the differing hosts with their values. */
 function differingHosts(report: FleetReport, odd: FleetSummary["oddOnesOut"][number]): string {
     const byName = new Map(report.hosts.map((host) => [host.name, host]));
-    return odd.hosts.map((name) => {
-        const host = byName.get(name);
-        const value = host === undefined || !isComparedField(odd.field) ? undefined : valueOf(host, odd.field);
-        return `${name} (${value ?? "none"})`;
-    }).join(", ");
+    return odd.hosts
+        .map((name) => {
+            const host = byName.get(name);
+            const value = host === undefined || !isComparedField(odd.field) ? undefined : valueOf(host, odd.field);
+            return `${name} (${value ?? "none"})`;
+        })
+        .join(", ");
 }
 
 /**
@@ -168,7 +181,11 @@ export function renderTable(report: FleetReport): string {
         return [...hostCells(host), host.cis.length === 0 ? "-" : `${pass} pass, ${warn} warn`];
     });
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-    const format = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
+    const format = (cells: string[]) =>
+        cells
+            .map((cell, column) => cell.padEnd(widths[column]))
+            .join("  ")
+            .trimEnd();
     const lines = [`Fleet ${oneLine(report.stack)} at ${report.generatedAt}`, "", format(header), ...rows.map(format)];
     lines.push("", statusLine(report));
     for (const host of report.hosts) {
@@ -184,7 +201,11 @@ export function renderTable(report: FleetReport): string {
 
 /** Text safe in a Markdown table cell: one line, no pipe ending the cell, no HTML. */
 function markdownCell(text: string): string {
-    return oneLine(text).replace(/\\/g, "\\\\").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    return oneLine(text)
+        .replace(/\\/g, "\\\\")
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
         .replace(/\|/g, "\\|");
 }
 
@@ -206,22 +227,46 @@ function compareCheckIds(a: string, b: string): number {
  */
 export function renderMarkdown(report: FleetReport): string {
     const { summary } = report;
-    const lines = [`# Fleet report: ${markdownCell(report.stack)}`, "",
-        `Generated ${report.generatedAt}. ${statusLine(report)}.`, "", "## Hosts", ""];
+    const lines = [
+        `# Fleet report: ${markdownCell(report.stack)}`,
+        "",
+        `Generated ${report.generatedAt}. ${statusLine(report)}.`,
+        "",
+        "## Hosts",
+        "",
+    ];
     const hostRows = report.hosts.map((host) => {
         const { pass, warn } = cisCounts(host);
         const counts = host.cis.length === 0 ? ["-", "-"] : [String(pass), String(warn)];
         return [...hostCells(host), ...counts, host.cause ?? ""];
     });
-    lines.push(...markdownTable(
-        ["host", "status", "docker", "daemon.json", "policy", "plugin", "id range", "CIS pass", "CIS warn", "cause"],
-        hostRows));
+    lines.push(
+        ...markdownTable(
+            [
+                "host",
+                "status",
+                "docker",
+                "daemon.json",
+                "policy",
+                "plugin",
+                "id range",
+                "CIS pass",
+                "CIS warn",
+                "cause",
+            ],
+            hostRows,
+        ),
+    );
     lines.push("", "## Odd ones out", "");
     if (summary.oddOnesOut.length === 0) {
         lines.push(`None: every host agrees on ${COMPARED_FIELDS.join(", ")}.`);
     } else {
-        lines.push(...markdownTable(["field", "majority", "differing hosts"],
-            summary.oddOnesOut.map((odd) => [odd.field, odd.majority, differingHosts(report, odd)])));
+        lines.push(
+            ...markdownTable(
+                ["field", "majority", "differing hosts"],
+                summary.oddOnesOut.map((odd) => [odd.field, odd.majority, differingHosts(report, odd)]),
+            ),
+        );
     }
     const titles = new Map<string, string>();
     for (const row of report.hosts.flatMap((host) => host.cis)) {
@@ -233,13 +278,21 @@ export function renderMarkdown(report: FleetReport): string {
         return row === undefined ? "-" : CIS_CELL[row.status];
     };
     lines.push("", "## CIS Docker Benchmark, section 2", "");
-    lines.push(...markdownTable(["check", "title", ...report.hosts.map((host) => host.name)],
-        ids.map((id) => [id, titles.get(id) ?? "", ...report.hosts.map((host) => cell(host, id))])));
+    lines.push(
+        ...markdownTable(
+            ["check", "title", ...report.hosts.map((host) => host.name)],
+            ids.map((id) => [id, titles.get(id) ?? "", ...report.hosts.map((host) => cell(host, id))]),
+        ),
+    );
     return `${lines.join("\n")}\n`;
 }
 
 const XML_ENTITIES: Record<string, string> = {
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;",
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&apos;",
 };
 
 /** Text for XML 1.0 content: the five specials escaped, characters XML cannot carry replaced by U+FFFD. */
@@ -255,7 +308,9 @@ function xmlAttribute(text: string): string {
 }
 
 function attributes(values: Record<string, string | number>): string {
-    return Object.entries(values).map(([name, value]) => ` ${name}="${xmlAttribute(String(value))}"`).join("");
+    return Object.entries(values)
+        .map(([name, value]) => ` ${name}="${xmlAttribute(String(value))}"`)
+        .join("");
 }
 
 /**
@@ -269,25 +324,35 @@ export function renderJUnit(report: FleetReport): string {
         const open = `    <testcase${attributes({ classname: "fleet", name: host.name })}`;
         if (host.status === "converged") return `${open}/>`;
         const cause = host.cause ?? "no cause given";
-        return `${open}>\n      <failure${attributes({ type: host.status, message: `${host.status}: ${cause}` })}>`
-            + `${xmlText(cause)}</failure>\n    </testcase>`;
+        return (
+            `${open}>\n      <failure${attributes({ type: host.status, message: `${host.status}: ${cause}` })}>` +
+            `${xmlText(cause)}</failure>\n    </testcase>`
+        );
     });
     const cisRows = report.hosts.flatMap((host) => host.cis.map((row) => ({ host, row })));
     const cisFailures = cisRows.filter(({ row }) => row.status === "warn").length;
     const cisCases = cisRows.map(({ host, row }) => {
-        const failure = row.status === "warn"
-            ? `\n      <failure${attributes({ type: "warn", message: row.detail })}>${xmlText(row.detail)}</failure>`
-            : "";
-        return `    <testcase${attributes({ classname: host.name, name: `${row.id} ${row.title}` })}>${failure}\n`
-            + `      <system-out>${xmlText(`${row.status}: ${row.detail}`)}</system-out>\n    </testcase>`;
+        const failure =
+            row.status === "warn"
+                ? `\n      <failure${attributes({ type: "warn", message: row.detail })}>${xmlText(row.detail)}</failure>`
+                : "";
+        return (
+            `    <testcase${attributes({ classname: host.name, name: `${row.id} ${row.title}` })}>${failure}\n` +
+            `      <system-out>${xmlText(`${row.status}: ${row.detail}`)}</system-out>\n    </testcase>`
+        );
     });
     const suite = (name: string, tests: number, failures: number, cases: string[]) => [
         `  <testsuite${attributes({ name, tests, failures, errors: 0, skipped: 0, timestamp: report.generatedAt })}>`,
-        ...cases, "  </testsuite>"];
+        ...cases,
+        "  </testsuite>",
+    ];
     return [
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-        `<testsuites${attributes({ name: `fleet report ${report.stack}`, tests: report.hosts.length + cisRows.length,
-            failures: fleetFailures + cisFailures })}>`,
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites${attributes({
+            name: `fleet report ${report.stack}`,
+            tests: report.hosts.length + cisRows.length,
+            failures: fleetFailures + cisFailures,
+        })}>`,
         ...suite("fleet", report.hosts.length, fleetFailures, fleetCases),
         ...suite("cis", cisRows.length, cisFailures, cisCases),
         "</testsuites>",

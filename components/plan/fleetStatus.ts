@@ -11,7 +11,12 @@ import { diffJson } from "./jsonDiff";
 import { DriftFinding, NOT_HOST_STATE, PlannedChange, fleetChangesOf } from "./previewChanges";
 import { PreviewJson, parsePreview } from "./previewJson";
 import {
-    HOST_STEP_KINDS, PreviewAnalysis, PreviewResource, ResourceKind, analysePreview, compareNatural,
+    HOST_STEP_KINDS,
+    PreviewAnalysis,
+    PreviewResource,
+    ResourceKind,
+    analysePreview,
+    compareNatural,
 } from "./previewResources";
 import { comparableInputs, usableString } from "./previewValues";
 import { isRecord } from "./record";
@@ -47,11 +52,20 @@ function isCisStatus(value: unknown): value is CisStatus {
  */
 function cisRows(value: unknown): CisRow[] {
     const titles = new Map(CIS_DAEMON_CHECKS.map((c) => [c.id, c.title]));
-    const row = (id: string, status: CisStatus, detail: string): CisRow =>
-        ({ id, title: titles.get(id) ?? id, status, detail });
+    const row = (id: string, status: CisStatus, detail: string): CisRow => ({
+        id,
+        title: titles.get(id) ?? id,
+        status,
+        detail,
+    });
     if (Array.isArray(value)) {
-        return value.filter(isRecord).flatMap((r) => (typeof r.id === "string" && isCisStatus(r.status)
-            ? [row(r.id, r.status, typeof r.detail === "string" ? r.detail : "")] : []));
+        return value
+            .filter(isRecord)
+            .flatMap((r) =>
+                typeof r.id === "string" && isCisStatus(r.status)
+                    ? [row(r.id, r.status, typeof r.detail === "string" ? r.detail : "")]
+                    : [],
+            );
     }
     if (!isRecord(value)) return [];
     return Object.entries(value)
@@ -61,8 +75,10 @@ function cisRows(value: unknown): CisRow[] {
 }
 
 /** The remap user's subordinate ID range, `owner:start:count` (without the owner when the state lacks it). */
-function idRangeOf(subids: Record<string, unknown> | null | undefined,
-    component: Record<string, unknown>): string | undefined {
+function idRangeOf(
+    subids: Record<string, unknown> | null | undefined,
+    component: Record<string, unknown>,
+): string | undefined {
     if (typeof subids?.start === "number" && typeof subids?.count === "number") {
         const owner = usableString(subids.owner);
         return `${owner ? `${owner}:` : ""}${subids.start}:${subids.count}`;
@@ -99,8 +115,13 @@ function driftCause(drift: DriftFinding[], withValues: boolean): string {
         const keys = drift.map((d) => (d.path === "(resource)" ? gone(d.kind) : driftedKeyName(d.path)));
         return `changed on the host: ${[...new Set(keys)].join(", ")}`;
     }
-    const parts = drift.slice(0, CAUSE_ITEMS).map((d) => (d.path === "(resource)" ? gone(d.kind)
-        : `${plainChange(d.kind, d.path)} ${plainValue(d.state)} in the state, ${plainValue(d.found)} on the host`));
+    const parts = drift
+        .slice(0, CAUSE_ITEMS)
+        .map((d) =>
+            d.path === "(resource)"
+                ? gone(d.kind)
+                : `${plainChange(d.kind, d.path)} ${plainValue(d.state)} in the state, ${plainValue(d.found)} on the host`,
+        );
     const more = drift.length > CAUSE_ITEMS ? `; and ${drift.length - CAUSE_ITEMS} more` : "";
     return `changed on the host: ${parts.join("; ")}${more}`;
 }
@@ -108,9 +129,15 @@ function driftCause(drift: DriftFinding[], withValues: boolean): string {
 /** `not converged to the stack config (planned, not applied): ...`: what the plan would change there. */
 function pendingCause(pending: PlannedChange[]): string {
     // Whether Docker restarts is how a change applies, not a change of its own.
-    const paths = [...new Set(pending.flatMap((p) => p.inputs
-        .filter((c) => !(p.kind === "daemon" && c.path === "dockerAction"))
-        .map((c) => plainChange(p.kind, c.path))))];
+    const paths = [
+        ...new Set(
+            pending.flatMap((p) =>
+                p.inputs
+                    .filter((c) => !(p.kind === "daemon" && c.path === "dockerAction"))
+                    .map((c) => plainChange(p.kind, c.path)),
+            ),
+        ),
+    ];
     const more = paths.length > CAUSE_ITEMS ? ` and ${paths.length - CAUSE_ITEMS} more` : "";
     return `not converged to the stack config (planned, not applied): ${paths.slice(0, CAUSE_ITEMS).join(", ")}${more}`;
 }
@@ -137,8 +164,9 @@ function hostFacts(a: PreviewAnalysis, host: string): Omit<HostReport, "name" | 
         dockerVersion: usableString(daemon?.outputs?.dockerVersion ?? component.dockerVersion),
         daemonJsonSha256: usableString(daemon?.outputs?.sha256 ?? component.daemonJsonSha256),
         policySha256: usableString(state("policy")?.outputs?.sha256 ?? component.policySha256),
-        pluginReference: usableString(plugin?.outputs?.installedReference ?? plugin?.inputs?.reference
-            ?? component.pluginReference),
+        pluginReference: usableString(
+            plugin?.outputs?.installedReference ?? plugin?.inputs?.reference ?? component.pluginReference,
+        ),
         idRange: idRangeOf(state("subids")?.outputs, component),
         cis: cisRows(daemon?.outputs?.cis),
     };

@@ -72,8 +72,10 @@ function hasUnknown(v: unknown): boolean {
 export type MachineChange = "same-target" | "unknown" | "other-machine" | "same-machine" | "need-identity";
 
 /** Decides whether a step whose connection changed now points at another machine (see {@link MachineChange}). */
-export function planMachineChange(old: { connection: unknown; recorded?: MachineIdentity },
-    next: { connection: unknown; current?: MachineIdentity }): MachineChange {
+export function planMachineChange(
+    old: { connection: unknown; recorded?: MachineIdentity },
+    next: { connection: unknown; current?: MachineIdentity },
+): MachineChange {
     if (hasUnknown(next.connection)) return "unknown";
     const a = hop(old.connection);
     const b = hop(next.connection);

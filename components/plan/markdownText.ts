@@ -2,8 +2,13 @@
 
 /** Text for Markdown prose: one line, no HTML, no emphasis or links by accident. */
 export function markdownText(value: string): string {
-    return value.replace(/\s+/g, " ").trim().replace(/[\\`*_[\]|]/g, "\\$&").replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    return value
+        .replace(/\s+/g, " ")
+        .trim()
+        .replace(/[\\`*_[\]|]/g, "\\$&")
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;");
 }
 
 /** A code span that holds any text (backticks inside included), on one line. */

@@ -60,9 +60,10 @@ export interface PluginChangePlan {
 }
 
 /** How a change is carried out while the plugin guards the host (shown by `pulumi preview --diff`). */
-export const CHANGE_PROCEDURE = "new version enabled beside the enforcing one (swap alias); authorization-plugins "
-    + "switched to it in one reload; plugin changed while out of the request path; switched back in one reload; swap "
-    + "plugin removed; every listener enforces a policy throughout";
+export const CHANGE_PROCEDURE =
+    "new version enabled beside the enforcing one (swap alias); authorization-plugins " +
+    "switched to it in one reload; plugin changed while out of the request path; switched back in one reload; swap " +
+    "plugin removed; every listener enforces a policy throughout";
 
 /** A reference as Docker stores it (`busybox:1` is `docker.io/library/busybox:1`), so upstream images compare equal. */
 export function normalizeReference(ref: string): string {
@@ -95,8 +96,11 @@ export function planPluginChange(r: PluginChangeRequest): PluginChangePlan {
     const alias = r.alias;
     const other = swapAlias(alias);
     const listed = chainLists(r.chain, alias);
-    const current = r.installed !== undefined && r.installed.enabled && r.recordedSettings === r.settingsKey
-        && normalizeReference(r.installed.reference) === normalizeReference(r.reference);
+    const current =
+        r.installed !== undefined &&
+        r.installed.enabled &&
+        r.recordedSettings === r.settingsKey &&
+        normalizeReference(r.installed.reference) === normalizeReference(r.reference);
     const steps: PluginStep[] = [];
 
     if (chainLists(r.chain, other)) {
@@ -106,11 +110,10 @@ export function planPluginChange(r: PluginChangeRequest): PluginChangePlan {
             steps.push(switchStep(alias, "", chainWithout(chain, alias), chain));
             chain = chainWithout(chain, alias);
         }
-        steps.push(
-            { kind: "ensure", alias },
-            switchStep(other, alias, chainSwap(chain, other, alias), chain),
-            { kind: "remove", alias: other },
-        );
+        steps.push({ kind: "ensure", alias }, switchStep(other, alias, chainSwap(chain, other, alias), chain), {
+            kind: "remove",
+            alias: other,
+        });
     } else if (current) {
         if (r.swap) steps.push({ kind: "remove", alias: other });
     } else if (listed && r.installed?.enabled) {

@@ -56,21 +56,40 @@ export interface FleetChanges {
 
 /** Inputs that are planning hints, not read from the host: never drift, never shown as a change. */
 export const PLANNING_HINTS: Partial<Record<ResourceKind, string[]>> = {
-    daemon: ["dockerAction"], policy: ["summary"], gate: ["outcomes"], plugin: ["changeProcedure"],
+    daemon: ["dockerAction"],
+    policy: ["summary"],
+    gate: ["outcomes"],
+    plugin: ["changeProcedure"],
 };
 /**
  * Inputs that are not the host's state, whatever the resource: the planning hints, a range planned at preview
  * (SubordinateIds' `range`) and how the program treats the host (`onUnreachable`). They never drift.
  */
 export const NOT_HOST_STATE: ReadonlySet<string> = new Set([
-    ...Object.values(PLANNING_HINTS).flatMap((keys) => keys ?? []), "range", "onUnreachable",
+    ...Object.values(PLANNING_HINTS).flatMap((keys) => keys ?? []),
+    "range",
+    "onUnreachable",
 ]);
 /** Inputs derived from others, left out of the fingerprint (their sources are in it). */
 const DERIVED_FOR_FINGERPRINT: Partial<Record<ResourceKind, string[]>> = { policy: ["summary"], gate: ["outcomes"] };
 /** Outputs that are bookkeeping rather than host state: never drift. */
 const BOOKKEEPING_OUTPUTS: ReadonlySet<string> = new Set([
-    "sha256", "restarts", "previous", "original", "cis", "dockerVersion", "message", "outcomes", "dockerAction",
-    "initSystem", "addedByUs", "userCreatedByUs", "machine", "lines", "liveSha256", "livePolicy",
+    "sha256",
+    "restarts",
+    "previous",
+    "original",
+    "cis",
+    "dockerVersion",
+    "message",
+    "outcomes",
+    "dockerAction",
+    "initSystem",
+    "addedByUs",
+    "userCreatedByUs",
+    "machine",
+    "lines",
+    "liveSha256",
+    "livePolicy",
 ]);
 /** Kinds that are bookkeeping of the program, not something on a host. */
 const NOT_ON_A_HOST: readonly ResourceKind[] = ["gate", "host", "fleet", "stack"];
@@ -109,10 +128,16 @@ function driftOf(r: PreviewResource, unreachable: ReadonlySet<string>): DriftFin
     const found = comparableInputs(r.current.inputs, leaveOut);
     const findings = diffJson(stored, found).map((c) => ({ ...base, path: c.path, state: c.from, found: c.to }));
     const inputKeys = new Set([...Object.keys(stored), ...Object.keys(found)]);
-    const outputsOnly = (o: Record<string, unknown> | null | undefined) => comparableInputs(o, [
-        ...[...inputKeys], ...BOOKKEEPING_OUTPUTS, ...leaveOut]);
-    findings.push(...diffJson(outputsOnly(r.stored.outputs), outputsOnly(r.current.outputs))
-        .map((c) => ({ ...base, path: c.path, state: c.from, found: c.to })));
+    const outputsOnly = (o: Record<string, unknown> | null | undefined) =>
+        comparableInputs(o, [...[...inputKeys], ...BOOKKEEPING_OUTPUTS, ...leaveOut]);
+    findings.push(
+        ...diffJson(outputsOnly(r.stored.outputs), outputsOnly(r.current.outputs)).map((c) => ({
+            ...base,
+            path: c.path,
+            state: c.from,
+            found: c.to,
+        })),
+    );
     return findings.map((f) => {
         const out: DriftFinding = { host: f.host, urn: f.urn, kind: f.kind, path: f.path };
         if (f.state !== undefined) out.state = hashLongStrings(f.state);
@@ -126,9 +151,12 @@ const byCodeUnits = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 
 /** The planned changes and the drift of an analysed preview (see {@link FleetChanges}). */
 export function fleetChangesOf(a: PreviewAnalysis): FleetChanges {
     const unreachable = new Set(a.unreachable.map((u) => u.host));
-    const planned = a.resources.filter((r) => r.op !== undefined).map(plannedChange)
+    const planned = a.resources
+        .filter((r) => r.op !== undefined)
+        .map(plannedChange)
         .sort((x, y) => byCodeUnits(x.urn, y.urn));
-    const drifted = a.resources.flatMap((r) => driftOf(r, unreachable)).sort((x, y) =>
-        compareNatural(x.host, y.host) || byCodeUnits(x.urn, y.urn) || (x.path < y.path ? -1 : 1));
+    const drifted = a.resources
+        .flatMap((r) => driftOf(r, unreachable))
+        .sort((x, y) => compareNatural(x.host, y.host) || byCodeUnits(x.urn, y.urn) || (x.path < y.path ? -1 : 1));
     return { version: 1, stack: a.stack, hosts: a.hosts, planned, unreachable: a.unreachable, drifted };
 }

@@ -9,7 +9,7 @@ import { UnreachableHost, unreachableFromDiagnostic } from "./unreachableHosts";
 
 /** What a resource of the stack is, from its type. */
 export type ResourceKind =
-    | "daemon" | "policy" | "plugin" | "subids" | "authz" | "host" | "gate" | "idRange" | "fleet" | "stack" | "other";
+    "daemon" | "policy" | "plugin" | "subids" | "authz" | "host" | "gate" | "idRange" | "fleet" | "stack" | "other";
 
 /** The kinds of the steps a HardenedDockerHost applies, in the order it applies them. */
 export const HOST_STEP_KINDS: readonly ResourceKind[] = ["subids", "daemon", "policy", "plugin", "authz"];
@@ -54,9 +54,16 @@ export interface PreviewAnalysis {
 }
 
 const KIND_BY_TYPE: Readonly<Record<string, ResourceKind>> = {
-    DaemonConfig: "daemon", RemoteFiles: "policy", DockerPlugin: "plugin", SubordinateIds: "subids",
-    Authorization: "authz", RolloutGate: "gate", FleetIdRange: "idRange", HardenedDockerHost: "host",
-    HardenedDockerFleet: "fleet", Stack: "stack",
+    DaemonConfig: "daemon",
+    RemoteFiles: "policy",
+    DockerPlugin: "plugin",
+    SubordinateIds: "subids",
+    Authorization: "authz",
+    RolloutGate: "gate",
+    FleetIdRange: "idRange",
+    HardenedDockerHost: "host",
+    HardenedDockerFleet: "fleet",
+    Stack: "stack",
 };
 const HOST_STEP_SUFFIX = /-(subids|daemon|policy|plugin|authz)$/;
 
@@ -134,7 +141,7 @@ function readResources(refresh: PreviewStep[], program: PreviewStep[]): PreviewR
         // The program's step starts from the refreshed state: what the host has, as far as the engine knows.
         if (withOld?.oldState) r.current = withOld.oldState;
         if (r.op !== "delete") {
-            r.planned = withNew?.newState ?? (r.op === undefined ? withOld?.oldState ?? undefined : undefined);
+            r.planned = withNew?.newState ?? (r.op === undefined ? (withOld?.oldState ?? undefined) : undefined);
         }
     }
     for (const [urn, step] of refreshed) {
@@ -152,7 +159,9 @@ function readResources(refresh: PreviewStep[], program: PreviewStep[]): PreviewR
 
 /** The rollout as the gates say it: the longest batch list, the failure budget, each host's outcome. */
 function rolloutOf(resources: PreviewResource[]): {
-    batches: string[][]; maxFailures?: number; outcomes: Map<string, string>;
+    batches: string[][];
+    maxFailures?: number;
+    outcomes: Map<string, string>;
 } {
     let batches: string[][] = [];
     let maxFailures: number | undefined;
@@ -175,8 +184,11 @@ function rolloutOf(resources: PreviewResource[]): {
  * Unreachable hosts with their causes, the first found winning: the warnings, then a step's `unreachable` mark
  * (a skipped host's step plans no change and says why), then a gate that counted the host unreachable.
  */
-function unreachableOf(diagnostics: PreviewDiagnostic[], resources: PreviewResource[],
-    gateOutcomes: ReadonlyMap<string, string>): Map<string, string> {
+function unreachableOf(
+    diagnostics: PreviewDiagnostic[],
+    resources: PreviewResource[],
+    gateOutcomes: ReadonlyMap<string, string>,
+): Map<string, string> {
     const unreachable = new Map<string, string>();
     for (const d of diagnostics) {
         const found = typeof d?.message === "string" ? unreachableFromDiagnostic(d.message) : undefined;
@@ -209,8 +221,14 @@ export function analysePreview(preview: PreviewJson): PreviewAnalysis {
     for (const host of unreachable.keys()) if (!inBatches.includes(host)) others.add(host);
     const hosts = [...inBatches, ...[...others].sort(compareNatural)];
     return {
-        stack, hosts, resources, batches, maxFailures, changeSummary: { ...(preview.changeSummary ?? {}) },
-        unreachable: [...unreachable].map(([host, cause]) => ({ host, cause }))
+        stack,
+        hosts,
+        resources,
+        batches,
+        maxFailures,
+        changeSummary: { ...(preview.changeSummary ?? {}) },
+        unreachable: [...unreachable]
+            .map(([host, cause]) => ({ host, cause }))
             .sort((x, y) => compareNatural(x.host, y.host)),
         refreshed: refresh.length > 0,
     };

@@ -46,8 +46,10 @@ export function normalizeValue(value: unknown, key = ""): JsonValue | undefined 
 }
 
 /** A state's inputs (or outputs) to compare: normalized, without connections, internals and `leaveOut`. */
-export function comparableInputs(inputs: Record<string, unknown> | null | undefined,
-    leaveOut: readonly string[] = []): JsonObject {
+export function comparableInputs(
+    inputs: Record<string, unknown> | null | undefined,
+    leaveOut: readonly string[] = [],
+): JsonObject {
     const out: JsonObject = {};
     for (const key of Object.keys(inputs ?? {}).sort()) {
         if (IGNORED_INPUTS.has(key) || leaveOut.includes(key)) continue;

@@ -40,8 +40,12 @@ function batchSize(fleet: string, spec: number | string, total: number): number 
     const percent = typeof spec === "string" ? /^(\d+(?:\.\d+)?)%$/.exec(spec.trim()) : null;
     const size = typeof spec === "number" ? spec : percent ? Math.ceil((Number(percent[1]) / 100) * total) : NaN;
     if (!Number.isInteger(size) || size < 1) {
-        throw new HostInputError(fleet, "rollout.batches", `${JSON.stringify(spec)} is not a batch size`,
-            'use a whole number of hosts (at least 1) or a percentage like "25%"');
+        throw new HostInputError(
+            fleet,
+            "rollout.batches",
+            `${JSON.stringify(spec)} is not a batch size`,
+            'use a whole number of hosts (at least 1) or a percentage like "25%"',
+        );
     }
     return size;
 }
@@ -51,7 +55,12 @@ export function planBatches(fleet: string, hosts: string[], options: RolloutOpti
     const specs = options.batches && options.batches.length > 0 ? options.batches : DEFAULT_BATCHES;
     const maxFailures = options.maxFailures ?? 0;
     if (!Number.isInteger(maxFailures) || maxFailures < 0) {
-        throw new HostInputError(fleet, "rollout.maxFailures", `${maxFailures} is not a number of hosts`, "use a whole number, 0 or more");
+        throw new HostInputError(
+            fleet,
+            "rollout.maxFailures",
+            `${maxFailures} is not a number of hosts`,
+            "use a whole number, 0 or more",
+        );
     }
     const sizes = specs.map((s) => batchSize(fleet, s, hosts.length));
     const batches: string[][] = [];
@@ -70,7 +79,12 @@ const list = (names: string[]): string => (names.length === 0 ? "none" : names.j
  * exceeded when more hosts of the batches rolled so far have failed than `maxFailures` allows; unreachable
  * hosts are never counted (they are named, and the last gate fails for them so the run exits non-zero).
  */
-export function rolloutVerdict(batches: string[][], batch: number, outcomes: Record<string, HostOutcome>, maxFailures: number): RolloutVerdict {
+export function rolloutVerdict(
+    batches: string[][],
+    batch: number,
+    outcomes: Record<string, HostOutcome>,
+    maxFailures: number,
+): RolloutVerdict {
     const rolled = batches.slice(0, batch + 1).flat();
     const later = batches.slice(batch + 1).flat();
     const pick = (o: HostOutcome) => rolled.filter((h) => (outcomes[h] ?? "pending") === o);
@@ -82,13 +96,16 @@ export function rolloutVerdict(batches: string[][], batch: number, outcomes: Rec
     const where = `rollout batch ${batch + 1} of ${batches.length}`;
     let message: string;
     if (failed.length > maxFailures) {
-        message = `${where}: ${failed.length} host(s) failed, more than rollout.maxFailures (${maxFailures}): later batches halted. ` +
+        message =
+            `${where}: ${failed.length} host(s) failed, more than rollout.maxFailures (${maxFailures}): later batches halted. ` +
             `Done: ${list(done)}. Failed: ${list(failed)}. Unreachable: ${list(unreachable)}. Not started: ${list(later)}`;
     } else if (!proceed) {
-        message = `fleet not converged: ${list([...failed, ...unreachable])} (failed: ${list(failed)}; unreachable: ${list(unreachable)}). ` +
+        message =
+            `fleet not converged: ${list([...failed, ...unreachable])} (failed: ${list(failed)}; unreachable: ${list(unreachable)}). ` +
             `Done: ${list(done)}. Fix: repair or reach those hosts and run pulumi up again`;
     } else {
-        message = `${where}: done ${list(done)}${failed.length ? `; failed within budget: ${list(failed)}` : ""}` +
+        message =
+            `${where}: done ${list(done)}${failed.length ? `; failed within budget: ${list(failed)}` : ""}` +
             `${unreachable.length ? `; unreachable: ${list(unreachable)}` : ""}`;
     }
     return { proceed, done, failed, unreachable, notStarted: proceed ? [] : later, message };

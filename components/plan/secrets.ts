@@ -18,7 +18,10 @@ export function secretVariants(secret: string): string[] {
     const trimmed = secret.replace(/\r?\n$/, "");
     const variants = new Set<string>([secret, trimmed, trimmed.trim()]);
     variants.add(JSON.stringify(trimmed).slice(1, -1));
-    const lines = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !/^-----(BEGIN|END) /.test(l));
+    const lines = trimmed
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !/^-----(BEGIN|END) /.test(l));
     if (lines.length > 1) {
         variants.add(lines.join(""));
         for (const line of lines) if (line.length >= 16) variants.add(line);
@@ -46,7 +49,10 @@ export function scrubJson(value: unknown, secrets: readonly string[]): unknown {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value)) {
             Object.defineProperty(out, scrubText(k, secrets), {
-                value: scrubJson(v, secrets), enumerable: true, writable: true, configurable: true,
+                value: scrubJson(v, secrets),
+                enumerable: true,
+                writable: true,
+                configurable: true,
             });
         }
         return out;
@@ -78,8 +84,13 @@ export interface SecretEnvironment {
  *
  * @param readFile - Reads a file as UTF-8 (a parameter, so this stays testable without I/O).
  */
-export function secretsFromEnvironment(env: SecretEnvironment, readFile: (path: string) => string): {
-    secrets: string[]; unreadable: string[]; tooShort: string[];
+export function secretsFromEnvironment(
+    env: SecretEnvironment,
+    readFile: (path: string) => string,
+): {
+    secrets: string[];
+    unreadable: string[];
+    tooShort: string[];
 } {
     const found: { source: string; value: string }[] = [];
     const unreadable: string[] = [];

@@ -41,8 +41,12 @@ export interface SubordinateBounds {
 
 /** shadow-utils' bounds when /etc/login.defs does not set them. */
 export const DEFAULT_SUBORDINATE_BOUNDS: Readonly<SubordinateBounds> = {
-    subUidMin: 100000, subUidMax: 600100000, subUidCount: 65536,
-    subGidMin: 100000, subGidMax: 600100000, subGidCount: 65536,
+    subUidMin: 100000,
+    subUidMax: 600100000,
+    subUidCount: 65536,
+    subGidMin: 100000,
+    subGidMax: 600100000,
+    subGidCount: 65536,
 };
 
 /** The highest usable ID: uid_t is 32 bits and 4294967295 is `(uid_t)-1`, reserved. */
@@ -89,9 +93,7 @@ export interface SubordinateRangeRequest {
 }
 
 type ParsedLine =
-    | { kind: "ignored" }
-    | { kind: "range"; range: SubordinateRange }
-    | { kind: "malformed"; fields: string[] };
+    { kind: "ignored" } | { kind: "range"; range: SubordinateRange } | { kind: "malformed"; fields: string[] };
 
 const RANGE_LINE = /^([^:\s]+):(\d+):(\d+)$/;
 
@@ -102,7 +104,8 @@ function parseLine(text: string): ParsedLine {
     if (match) {
         const start = Number(match[2]);
         const count = Number(match[3]);
-        if (Number.isSafeInteger(start) && Number.isSafeInteger(count)) return { kind: "range", range: { owner: match[1], start, count } };
+        if (Number.isSafeInteger(start) && Number.isSafeInteger(count))
+            return { kind: "range", range: { owner: match[1], start, count } };
     }
     return { kind: "malformed", fields: trimmed.split(":") };
 }
@@ -151,43 +154,80 @@ export function parseLoginDefs(content: string): SubordinateBounds {
     }
     const read = (key: keyof SubordinateBounds, name: string): number => {
         const text = values.get(name);
-        return text !== undefined && /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : DEFAULT_SUBORDINATE_BOUNDS[key];
+        return text !== undefined && /^\d+$/.test(text) && Number.isSafeInteger(Number(text))
+            ? Number(text)
+            : DEFAULT_SUBORDINATE_BOUNDS[key];
     };
     return {
-        subUidMin: read("subUidMin", "SUB_UID_MIN"), subUidMax: read("subUidMax", "SUB_UID_MAX"), subUidCount: read("subUidCount", "SUB_UID_COUNT"),
-        subGidMin: read("subGidMin", "SUB_GID_MIN"), subGidMax: read("subGidMax", "SUB_GID_MAX"), subGidCount: read("subGidCount", "SUB_GID_COUNT"),
+        subUidMin: read("subUidMin", "SUB_UID_MIN"),
+        subUidMax: read("subUidMax", "SUB_UID_MAX"),
+        subUidCount: read("subUidCount", "SUB_UID_COUNT"),
+        subGidMin: read("subGidMin", "SUB_GID_MIN"),
+        subGidMax: read("subGidMax", "SUB_GID_MAX"),
+        subGidCount: read("subGidCount", "SUB_GID_COUNT"),
     };
 }
 
 function checkRequest(request: SubordinateRangeRequest): void {
     const { host, owner, count, start, min, max, file } = request;
     if (owner === "" || /[:\s]/.test(owner)) {
-        throw new HostInputError(host, "userns.user", `${JSON.stringify(owner)} cannot own a range (empty, or contains ":" or whitespace)`, "use a plain user name like dockremap");
+        throw new HostInputError(
+            host,
+            "userns.user",
+            `${JSON.stringify(owner)} cannot own a range (empty, or contains ":" or whitespace)`,
+            "use a plain user name like dockremap",
+        );
     }
     if (!Number.isInteger(count) || count < 1 || count > HIGHEST_SUBORDINATE_ID + 1) {
-        throw new HostInputError(host, "userns.count", `${count} is not a usable number of IDs`, "use a whole number such as 65536");
+        throw new HostInputError(
+            host,
+            "userns.count",
+            `${count} is not a usable number of IDs`,
+            "use a whole number such as 65536",
+        );
     }
     if (start !== undefined && (!Number.isInteger(start) || start < 0 || start + count - 1 > HIGHEST_SUBORDINATE_ID)) {
-        throw new HostInputError(host, "userns.start", `${start} is not a usable first ID for ${count} IDs (IDs end at ${HIGHEST_SUBORDINATE_ID})`,
-            "use a whole number, or leave userns.start unset for the first free range");
+        throw new HostInputError(
+            host,
+            "userns.start",
+            `${start} is not a usable first ID for ${count} IDs (IDs end at ${HIGHEST_SUBORDINATE_ID})`,
+            "use a whole number, or leave userns.start unset for the first free range",
+        );
     }
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || min > max) {
         const kind = file.endsWith("subgid") ? "GID" : "UID";
-        throw new HostInputError(host, "/etc/login.defs", `SUB_${kind}_MIN (${min}) and SUB_${kind}_MAX (${max}) do not form a range`,
-            `set SUB_${kind}_MIN below SUB_${kind}_MAX on the host, or remove both to use the defaults`);
+        throw new HostInputError(
+            host,
+            "/etc/login.defs",
+            `SUB_${kind}_MIN (${min}) and SUB_${kind}_MAX (${max}) do not form a range`,
+            `set SUB_${kind}_MIN below SUB_${kind}_MAX on the host, or remove both to use the defaults`,
+        );
     }
 }
 
 /** Refuses lines that would stop dockerd from starting with userns-remap (see the module comment). */
-function refuseBlockingLine(request: SubordinateRangeRequest, text: string, fields: string[], lineNumber: number): void {
+function refuseBlockingLine(
+    request: SubordinateRangeRequest,
+    text: string,
+    fields: string[],
+    lineNumber: number,
+): void {
     const where = `${request.file} line ${lineNumber} (${JSON.stringify(text)})`;
     if (fields.length !== 3) {
-        throw new HostInputError(request.host, request.file, `${where} is not "name:start:count"; dockerd refuses to start with userns-remap while this file has such a line`,
-            "correct the line on the host, or turn it into a comment by starting it with #");
+        throw new HostInputError(
+            request.host,
+            request.file,
+            `${where} is not "name:start:count"; dockerd refuses to start with userns-remap while this file has such a line`,
+            "correct the line on the host, or turn it into a comment by starting it with #",
+        );
     }
     if (fields[0] === request.owner) {
-        throw new HostInputError(request.host, request.file, `${where} names ${request.owner} but its start or count is not a decimal number`,
-            `correct or remove that line on the host (it is not guessed which range it meant)`);
+        throw new HostInputError(
+            request.host,
+            request.file,
+            `${where} names ${request.owner} but its start or count is not a decimal number`,
+            `correct or remove that line on the host (it is not guessed which range it meant)`,
+        );
     }
 }
 
@@ -234,7 +274,10 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
     const fits = (r: { start: number; count: number }): boolean =>
         r.start + r.count - 1 <= HIGHEST_SUBORDINATE_ID && !others.some((other) => overlaps(other, r));
 
-    const valid = mine.find(({ range }) => range.count === count && (request.start === undefined || range.start === request.start) && fits(range));
+    const valid = mine.find(
+        ({ range }) =>
+            range.count === count && (request.start === undefined || range.start === request.start) && fits(range),
+    );
     if (valid && mine.length === 1) return { action: "keep", range: valid.range, content, replaced: [] };
 
     let start: number;
@@ -243,15 +286,23 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
     } else if (request.start !== undefined) {
         const clashes = others.filter((other) => overlaps(other, { start: request.start as number, count }));
         if (clashes.length > 0) {
-            throw new HostInputError(host, "userns.start", `${file}: ${intervalText({ start: request.start, count })} overlaps ${describeOwners(clashes)}`,
-                "choose a start outside every other owner's range, or leave userns.start unset for the first free range");
+            throw new HostInputError(
+                host,
+                "userns.start",
+                `${file}: ${intervalText({ start: request.start, count })} overlaps ${describeOwners(clashes)}`,
+                "choose a start outside every other owner's range, or leave userns.start unset for the first free range",
+            );
         }
         start = request.start;
     } else if (request.preferredStart !== undefined) {
         const clashes = others.filter((other) => overlaps(other, { start: request.preferredStart as number, count }));
         if (clashes.length > 0) {
-            throw new HostInputError(host, "userns (fleet ID range)", `${file}: the fleet's range ${intervalText({ start: request.preferredStart, count })} overlaps ${describeOwners(clashes)}`,
-                "free that range on this host, or give this host a range of its own (fleetIdRange: false, or idStart)");
+            throw new HostInputError(
+                host,
+                "userns (fleet ID range)",
+                `${file}: the fleet's range ${intervalText({ start: request.preferredStart, count })} overlaps ${describeOwners(clashes)}`,
+                "free that range on this host, or give this host a range of its own (fleetIdRange: false, or idStart)",
+            );
         }
         start = request.preferredStart;
     } else if (mine.length > 0 && fits({ start: mine[0].range.start, count })) {
@@ -260,8 +311,12 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
         const found = firstFit(others, count, request.min, Math.min(request.max, HIGHEST_SUBORDINATE_ID));
         if (found === undefined) {
             const kind = file.endsWith("subgid") ? "GID" : "UID";
-            throw new HostInputError(host, "userns.count", `${file}: no free range of ${count} IDs between ${request.min} and ${request.max} (SUB_${kind}_MIN..SUB_${kind}_MAX)`,
-                `free a range, lower userns.count, set userns.start, or raise SUB_${kind}_MAX in /etc/login.defs`);
+            throw new HostInputError(
+                host,
+                "userns.count",
+                `${file}: no free range of ${count} IDs between ${request.min} and ${request.max} (SUB_${kind}_MIN..SUB_${kind}_MAX)`,
+                `free a range, lower userns.count, set userns.start, or raise SUB_${kind}_MAX in /etc/login.defs`,
+            );
         }
         start = found;
     }
@@ -292,11 +347,20 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
  * The file without the owner's line(s) for exactly this range; every other line is kept byte for byte. A file
  * without such a line is returned unchanged.
  */
-export function releaseSubordinateRange(content: string, owner: string, range: { start: number; count: number }): string {
+export function releaseSubordinateRange(
+    content: string,
+    owner: string,
+    range: { start: number; count: number },
+): string {
     const { lines, terminated } = splitFile(content);
     const kept = lines.filter((text) => {
         const line = parseLine(text);
-        return !(line.kind === "range" && line.range.owner === owner && line.range.start === range.start && line.range.count === range.count);
+        return !(
+            line.kind === "range" &&
+            line.range.owner === owner &&
+            line.range.start === range.start &&
+            line.range.count === range.count
+        );
     });
     return kept.length === lines.length ? content : joinFile(kept, terminated);
 }
@@ -315,23 +379,39 @@ export interface HostIdFiles {
  *
  * @throws HostInputError when no range is free on all hosts.
  */
-export function commonSubordinateStart(fleet: string, hosts: HostIdFiles[], owner: string, count: number, previous?: number): number {
+export function commonSubordinateStart(
+    fleet: string,
+    hosts: HostIdFiles[],
+    owner: string,
+    count: number,
+    previous?: number,
+): number {
     const taken: SubordinateRange[] = [];
     let min = hosts.length === 0 ? DEFAULT_SUBORDINATE_BOUNDS.subUidMin : 0;
     let max = HIGHEST_SUBORDINATE_ID;
     for (const h of hosts) {
-        for (const content of [h.subuid, h.subgid]) taken.push(...parseSubordinateIds(content).filter((r) => r.owner !== owner));
+        for (const content of [h.subuid, h.subgid])
+            taken.push(...parseSubordinateIds(content).filter((r) => r.owner !== owner));
         const b = parseLoginDefs(h.loginDefs);
         min = Math.max(min, b.subUidMin, b.subGidMin);
         max = Math.min(max, b.subUidMax, b.subGidMax);
     }
-    if (previous !== undefined && previous >= min && previous + count - 1 <= max && !taken.some((t) => overlaps(t, { start: previous, count }))) {
+    if (
+        previous !== undefined &&
+        previous >= min &&
+        previous + count - 1 <= max &&
+        !taken.some((t) => overlaps(t, { start: previous, count }))
+    ) {
         return previous;
     }
     const found = firstFit(taken, count, min, max);
     if (found === undefined) {
-        throw new HostInputError(fleet, "userns.count", `no range of ${count} IDs is free on every host between ${min} and ${max}`,
-            "free a range on the hosts, lower userns.count, or give some hosts a range of their own (fleetIdRange: false)");
+        throw new HostInputError(
+            fleet,
+            "userns.count",
+            `no range of ${count} IDs is free on every host between ${min} and ${max}`,
+            "free a range on the hosts, lower userns.count, or give some hosts a range of their own (fleetIdRange: false)",
+        );
     }
     return found;
 }
@@ -375,8 +455,12 @@ function withoutEach(a: string[], b: string[]): string[] {
  * replaced earlier are still owed back; a found line that we now rewrite (a new size, a removed entry re-added)
  * becomes ours, and the operator's line it replaces is owed back.
  */
-export function trackSubordinateLines(previous: SubordinateLineRecord | undefined, before: string, after: string,
-    owner: string): SubordinateLineRecord {
+export function trackSubordinateLines(
+    previous: SubordinateLineRecord | undefined,
+    before: string,
+    after: string,
+    owner: string,
+): SubordinateLineRecord {
     const line = ownerLines(after, owner)[0] ?? "";
     if (before === after) {
         if (!previous) return { line, ours: false, replaced: [] };
@@ -409,8 +493,11 @@ export function releaseOwnedLine(content: string, record: SubordinateLineRecord)
  * The ownership a state written before per-line records implies: one flag for both files, and our line the
  * owner's range as recorded (nothing replaced is known, so nothing is restored).
  */
-export function legacyLineRecord(addedByUs: boolean, owner: string,
-    range: { start: number; count: number }): SubordinateLineRecord {
+export function legacyLineRecord(
+    addedByUs: boolean,
+    owner: string,
+    range: { start: number; count: number },
+): SubordinateLineRecord {
     const line = range.start ? `${owner}:${range.start}:${range.count}` : "";
     return { line, ours: addedByUs && range.start > 0, replaced: [] };
 }

@@ -18,10 +18,15 @@ function lineOps(a: string[], b: string[]): LineOp[] {
     while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
     const am = a.slice(pre, a.length - suf);
     const bm = b.slice(pre, b.length - suf);
-    const middle = shortestEdit(am, bm)
-        ?? [...am.map((text) => ({ t: "-" as const, text })), ...bm.map((text) => ({ t: "+" as const, text }))];
-    return [...a.slice(0, pre).map((text) => ({ t: " " as const, text })), ...middle,
-        ...a.slice(a.length - suf).map((text) => ({ t: " " as const, text }))];
+    const middle = shortestEdit(am, bm) ?? [
+        ...am.map((text) => ({ t: "-" as const, text })),
+        ...bm.map((text) => ({ t: "+" as const, text })),
+    ];
+    return [
+        ...a.slice(0, pre).map((text) => ({ t: " " as const, text })),
+        ...middle,
+        ...a.slice(a.length - suf).map((text) => ({ t: " " as const, text })),
+    ];
 }
 
 /** The middle of {@link lineOps}; undefined when the trace would be too large. */

@@ -9,7 +9,8 @@ export const DEFAULT_POLICY_DIR = packageFile("policies");
 
 /** Reads a policy folder as the plugin will see it: every `.rego` but tests, and `data.json`. */
 export function loadPolicyFiles(dir: string): Record<string, string> {
-    if (!fs.existsSync(dir)) throw new Error(`policy.directory: ${dir} does not exist. Fix: point it at a folder of .rego files`);
+    if (!fs.existsSync(dir))
+        throw new Error(`policy.directory: ${dir} does not exist. Fix: point it at a folder of .rego files`);
     const files: Record<string, string> = {};
     for (const name of fs.readdirSync(dir).sort()) {
         if ((name.endsWith(".rego") && !name.endsWith("_test.rego")) || name === "data.json") {
@@ -45,9 +46,17 @@ export function assertPolicyCompiles(files: Record<string, string>, opaPath = "o
         execFileSync(opaPath, ["check", "--strict", dir], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     } catch (e) {
         const err = e as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
-        if (err.code === "ENOENT") throw new Error(`policy: cannot check the policy: ${opaPath} not found. Fix: install opa (npm run setup) or set policy.opaPath`);
-        const detail = `${err.stdout ?? ""}${err.stderr ?? ""}`.split(dir + "/").join("").trim();
-        throw new Error(`policy: the policy does not compile, so no host was changed:\n${detail}\nFix: correct the policy (opa check --strict policies/)`);
+        if (err.code === "ENOENT")
+            throw new Error(
+                `policy: cannot check the policy: ${opaPath} not found. Fix: install opa (npm run setup) or set policy.opaPath`,
+            );
+        const detail = `${err.stdout ?? ""}${err.stderr ?? ""}`
+            .split(dir + "/")
+            .join("")
+            .trim();
+        throw new Error(
+            `policy: the policy does not compile, so no host was changed:\n${detail}\nFix: correct the policy (opa check --strict policies/)`,
+        );
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,12 @@ import { canonicalJson } from "../plan/daemonConfig";
 import { JsonObject } from "../plan/json";
 import { authorizationChain, withAuthorizationChain } from "../plan/authorizationChain";
 import {
-    AuthorizationPlan, answeredBy, checkRemapRemoval, planAuthorization, planAuthorizationRemoval, policySummary,
+    AuthorizationPlan,
+    answeredBy,
+    checkRemapRemoval,
+    planAuthorization,
+    planAuthorizationRemoval,
+    policySummary,
     promotionLockModule,
 } from "../plan/authorization";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
@@ -55,8 +60,9 @@ export interface AuthorizationState {
 
 /** The live policy files: their hash and summary. */
 async function readLive(connection: SshTarget, dir: string): Promise<LivePolicy> {
-    const files = await folderFromPreflight(connection, dir)
-        ?? parseReadFiles(await runScript(connection, readFilesScript(dir, [], "*"), `reading ${dir}`));
+    const files =
+        (await folderFromPreflight(connection, dir)) ??
+        parseReadFiles(await runScript(connection, readFilesScript(dir, [], "*"), `reading ${dir}`));
     return { sha256: fileSetHash(files), summary: policySummary(files) };
 }
 
@@ -64,8 +70,12 @@ async function readLive(connection: SshTarget, dir: string): Promise<LivePolicy>
  * The script lines of a plan (see plan/authorization.ts): check and promote the staged policy, list the plugin
  * (or reload), run the canary, and on its failure put back what this run changed, then say so in one line.
  */
-export function authorizationScript(s: AuthorizationState, current: JsonObject, plan: AuthorizationPlan,
-    canary: boolean): string {
+export function authorizationScript(
+    s: AuthorizationState,
+    current: JsonObject,
+    plan: AuthorizationPlan,
+    canary: boolean,
+): string {
     const chain = authorizationChain(current);
     const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
     const names = (c: string[]) => c.map(shq).join(" ");
@@ -78,41 +88,45 @@ export function authorizationScript(s: AuthorizationState, current: JsonObject, 
         const kept = plan.enableChain ? "" : ` and plugin ${s.alias} enforces it`;
         lines.push(
             // Judged before it is live: the plugin's own binary answers the canary's requests with the staged policy.
-            "rc=0; hdh_policy_precheck \"$HDH_STAGED\" \"$HDH_ALIAS\" \"$HDH_IMAGE\" || rc=$?",
-            `[ $rc != 1 ] || { echo "the new policy was not made live; the live one is unchanged${kept}" >&2; `
-                + "exit 6; }",
-            "[ $rc != 2 ] || echo \"hdh: the staged policy could not be checked before going live (no curl, or\" \\",
-            "  \"not our plugin's binary): the canary judges it live, with rollback\" >&2",
-            "hdh_policy_backup \"$HDH_LIVE\" \\",
-            "  || { echo \"cannot back up the live policy: nothing was changed\" >&2; exit 7; }",
+            'rc=0; hdh_policy_precheck "$HDH_STAGED" "$HDH_ALIAS" "$HDH_IMAGE" || rc=$?',
+            `[ $rc != 1 ] || { echo "the new policy was not made live; the live one is unchanged${kept}" >&2; ` +
+                "exit 6; }",
+            '[ $rc != 2 ] || echo "hdh: the staged policy could not be checked before going live (no curl, or" \\',
+            '  "not our plugin\'s binary): the canary judges it live, with rollback" >&2',
+            'hdh_policy_backup "$HDH_LIVE" \\',
+            '  || { echo "cannot back up the live policy: nothing was changed" >&2; exit 7; }',
             "HDH_PROMOTED=yes",
-            "hdh_policy_promote \"$HDH_STAGED\" \"$HDH_LIVE\" \\",
-            "  || { echo \"the new policy could not be copied into $HDH_LIVE: the previous files are back\" >&2; \\",
+            'hdh_policy_promote "$HDH_STAGED" "$HDH_LIVE" \\',
+            '  || { echo "the new policy could not be copied into $HDH_LIVE: the previous files are back" >&2; \\',
             "    exit 7; }",
         );
     }
     if (plan.enableChain) {
-        lines.push(`hdh_chain_switch ${json(plan.enableChain)} ${a} ${json(chain)} ${shq(chain[0] ?? "")} '' `
-            + `${names(plan.enableChain)} || { hdh_undo_policy; echo "$undone" >&2; exit 5; }`);
+        lines.push(
+            `hdh_chain_switch ${json(plan.enableChain)} ${a} ${json(chain)} ${shq(chain[0] ?? "")} '' ` +
+                `${names(plan.enableChain)} || { hdh_undo_policy; echo "$undone" >&2; exit 5; }`,
+        );
     } else if (plan.reload) {
-        lines.push(`hdh_chain_switch ${json(chain)} ${shq(chain[0])} ${json(chain)} ${shq(chain[0])} '' `
-            + `${names(chain)} || exit 5`);
+        lines.push(
+            `hdh_chain_switch ${json(chain)} ${shq(chain[0])} ${json(chain)} ${shq(chain[0])} '' ` +
+                `${names(chain)} || exit 5`,
+        );
     }
     if (canary) {
         // A first enablement is undone (the host as it was); otherwise the plugin stays in the request path, and
         // enforces the previous policy, checked once more.
         const restore = plan.restoreChain
-            ? `hdh_chain_switch ${json(plan.restoreChain)} ${shq(plan.restoreChain[0] ?? "")} `
-                + `${json(plan.enableChain ?? chain)} ${a} ${a} ${names(plan.restoreChain)} `
-                + `&& state="authorization is off again, as before this first enablement" `
-                + `|| state="authorization could NOT be taken off again"`
+            ? `hdh_chain_switch ${json(plan.restoreChain)} ${shq(plan.restoreChain[0] ?? "")} ` +
+              `${json(plan.enableChain ?? chain)} ${a} ${a} ${names(plan.restoreChain)} ` +
+              `&& state="authorization is off again, as before this first enablement" ` +
+              `|| state="authorization could NOT be taken off again"`
             : `hdh_recheck ${a}`;
         lines.push(
             "if ! seen=$(hdh_canary 2>&1); then",
             "  hdh_undo_policy",
             `  ${restore}`,
-            "  hdh_wait_healthy && health=\"Docker answers\" || health=\"Docker does NOT answer\"",
-            "  echo \"$(hdh_one_line \"$seen\"); $undone; $state; $health\" >&2",
+            '  hdh_wait_healthy && health="Docker answers" || health="Docker does NOT answer"',
+            '  echo "$(hdh_one_line "$seen"); $undone; $state; $health" >&2',
             "  exit 5",
             "fi",
         );
@@ -129,35 +143,54 @@ export function authorizationScript(s: AuthorizationState, current: JsonObject, 
 async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise<AuthorizationState> {
     const { facts, current } = await preflight(s.connection, { fresh: true });
     const plan = planAuthorization({
-        alias: s.alias, chain: authorizationChain(current), stagedSha256: s.policySha256, liveSha256: olds?.liveSha256,
+        alias: s.alias,
+        chain: authorizationChain(current),
+        stagedSha256: s.policySha256,
+        liveSha256: olds?.liveSha256,
         liveMoved: olds?.policyDirectory !== undefined && olds.policyDirectory !== s.policyDirectory,
         enforcing: answeredBy(facts.authzAnswer, s.alias),
     });
-    const canary = s.canaryImage !== "" && (!olds || plan.promote || plan.enableChain !== undefined || plan.reload
-        || olds.pluginReference !== s.pluginReference || olds.canaryImage !== s.canaryImage || !olds.active);
+    const canary =
+        s.canaryImage !== "" &&
+        (!olds ||
+            plan.promote ||
+            plan.enableChain !== undefined ||
+            plan.reload ||
+            olds.pluginReference !== s.pluginReference ||
+            olds.canaryImage !== s.canaryImage ||
+            !olds.active);
     const moved = olds?.policyDirectory !== s.policyDirectory ? olds?.policyDirectory : undefined;
-    await change(s.connection, [
-        dockerFunctions(s.restartCommand),
-        socketFunctions,
-        authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
-        authzFunctions,
-        s.canaryImage ? canaryScript(s.canaryImage, s.alias) : "hdh_canary() { :; }",
-        authorizationScript(s, current, plan, canary),
-        // A socket closed by an older version of this step is reopened now that the plugin enforces.
-        "hdh_reopen_socket",
-        moved ? `hdh_policy_clear ${shq(moved)} || true` : "",
-        recordScript("authorization", {
-            alias: s.alias, pluginReference: s.pluginReference, policySha256: s.policySha256,
-            at: new Date().toISOString(),
-        }),
-        // Noted for the preflight, which reads the live folder with the rest of the host (after this change too).
-        s.policyDirectory
-            ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}`
-            : `rm -f ${LIVE_FOLDER_NOTE}`,
-    ].join("\n"), `enabling authorization plugin ${s.alias}`);
+    await change(
+        s.connection,
+        [
+            dockerFunctions(s.restartCommand),
+            socketFunctions,
+            authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
+            authzFunctions,
+            s.canaryImage ? canaryScript(s.canaryImage, s.alias) : "hdh_canary() { :; }",
+            authorizationScript(s, current, plan, canary),
+            // A socket closed by an older version of this step is reopened now that the plugin enforces.
+            "hdh_reopen_socket",
+            moved ? `hdh_policy_clear ${shq(moved)} || true` : "",
+            recordScript("authorization", {
+                alias: s.alias,
+                pluginReference: s.pluginReference,
+                policySha256: s.policySha256,
+                at: new Date().toISOString(),
+            }),
+            // Noted for the preflight, which reads the live folder with the rest of the host (after this change too).
+            s.policyDirectory
+                ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}`
+                : `rm -f ${LIVE_FOLDER_NOTE}`,
+        ].join("\n"),
+        `enabling authorization plugin ${s.alias}`,
+    );
     const live = s.policyDirectory ? await readLive(s.connection, s.policyDirectory) : undefined;
     return {
-        ...s, active: true, liveSha256: live?.sha256 ?? s.policySha256, livePolicy: live?.summary,
+        ...s,
+        active: true,
+        liveSha256: live?.sha256 ?? s.policySha256,
+        livePolicy: live?.summary,
         machine: machineIdentity(facts.machineId, s.connection.hostKey),
     };
 }
@@ -171,10 +204,15 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         return { inputs: news };
     },
     async diff(_id, olds, news) {
-        const changes = !olds.active || olds.alias !== news.alias || olds.pluginReference !== news.pluginReference
-            || olds.canaryImage !== news.canaryImage || olds.liveSha256 !== news.policySha256
-            || olds.policyDirectory !== news.policyDirectory || olds.stagedDirectory !== news.stagedDirectory
-            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        const changes =
+            !olds.active ||
+            olds.alias !== news.alias ||
+            olds.pluginReference !== news.pluginReference ||
+            olds.canaryImage !== news.canaryImage ||
+            olds.liveSha256 !== news.policySha256 ||
+            olds.policyDirectory !== news.policyDirectory ||
+            olds.stagedDirectory !== news.stagedDirectory ||
+            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         // A new alias is enabled (first in the chain) before the old one is taken out: no moment without a plugin.
         return { changes, replaces: olds.alias !== news.alias ? ["alias"] : [], deleteBeforeReplace: false };
     },
@@ -191,8 +229,10 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         const { facts } = await preflight(props.connection);
         const live = props.policyDirectory ? await readLive(props.connection, props.policyDirectory) : undefined;
         const state = {
-            ...props, active: answeredBy(facts.authzAnswer, props.alias),
-            liveSha256: live?.sha256 ?? props.liveSha256, livePolicy: live?.summary ?? props.livePolicy,
+            ...props,
+            active: answeredBy(facts.authzAnswer, props.alias),
+            liveSha256: live?.sha256 ?? props.liveSha256,
+            livePolicy: live?.summary ?? props.livePolicy,
         };
         return { id, props: state };
     },
@@ -206,19 +246,23 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
         const given = removal.unhardening;
         const dirs = [props.policyDirectory, props.stagedDirectory].filter((d): d is string => !!d && given);
-        await change(props.connection, [
-            dockerFunctions(props.restartCommand),
-            authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
-            authzFunctions,
-            removal.listed
-                ? `hdh_chain_switch ${json(removal.chain)} ${shq(removal.chain[0] ?? "")} ${json(chain)} `
-                    + `${shq(chain[0] ?? "")} ${shq(props.alias)} ${removal.chain.map(shq).join(" ")} || exit 5`
-                : "",
-            // Given back: the policy folders are emptied (they are ours alone), the previous-policy backup goes.
-            ...dirs.map((d) => `hdh_policy_clear ${shq(d)}`),
-            given ? "rm -rf \"$HDH_PREVIOUS\"" : "",
-            given && props.stagedDirectory ? `rmdir ${shq(props.stagedDirectory)} 2>/dev/null || true` : "",
-            `rm -f ${RECORD_DIR}/authorization.json ${LIVE_FOLDER_NOTE}`,
-        ].join("\n"), `disabling authorization plugin ${props.alias}`);
+        await change(
+            props.connection,
+            [
+                dockerFunctions(props.restartCommand),
+                authzVariables(sha256Hex(randomBytes(32).toString("hex")), promotionLockModule()),
+                authzFunctions,
+                removal.listed
+                    ? `hdh_chain_switch ${json(removal.chain)} ${shq(removal.chain[0] ?? "")} ${json(chain)} ` +
+                      `${shq(chain[0] ?? "")} ${shq(props.alias)} ${removal.chain.map(shq).join(" ")} || exit 5`
+                    : "",
+                // Given back: the policy folders are emptied (they are ours alone), the previous-policy backup goes.
+                ...dirs.map((d) => `hdh_policy_clear ${shq(d)}`),
+                given ? 'rm -rf "$HDH_PREVIOUS"' : "",
+                given && props.stagedDirectory ? `rmdir ${shq(props.stagedDirectory)} 2>/dev/null || true` : "",
+                `rm -f ${RECORD_DIR}/authorization.json ${LIVE_FOLDER_NOTE}`,
+            ].join("\n"),
+            `disabling authorization plugin ${props.alias}`,
+        );
     },
 };

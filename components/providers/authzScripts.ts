@@ -27,8 +27,12 @@ export const PLUGIN_ALIAS = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[\w][\w.-]{0,127})
 /** Refuses an alias Docker would not accept (and that could not be put in a script safely). */
 export function checkAlias(host: string, alias: string): void {
     if (!PLUGIN_ALIAS.test(alias)) {
-        throw new HostInputError(host, "plugin.alias", `"${alias}" is not a plugin name Docker accepts`,
-            "use lower-case letters, digits and . _ - (e.g. hdh-authz)");
+        throw new HostInputError(
+            host,
+            "plugin.alias",
+            `"${alias}" is not a plugin name Docker accepts`,
+            "use lower-case letters, digits and . _ - (e.g. hdh-authz)",
+        );
     }
 }
 
@@ -38,8 +42,12 @@ const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 /** Refuses an image reference that is not one (and could not be put in a script or a request body safely). */
 export function checkImage(host: string, field: string, image: string): void {
     if (image !== "" && !IMAGE_REFERENCE.test(image)) {
-        throw new HostInputError(host, field, `"${image}" is not an image reference`,
-            "use a reference like registry.example:5000/team/busybox:1");
+        throw new HostInputError(
+            host,
+            field,
+            `"${image}" is not an image reference`,
+            "use a reference like registry.example:5000/team/busybox:1",
+        );
     }
 }
 
@@ -346,25 +354,31 @@ export function pluginStepsScript(steps: PluginStep[], ctx: PluginStepContext): 
         else delete next["authorization-plugins"];
         return shq(b64(canonicalJson(next)));
     };
-    return steps.map((s) => {
-        switch (s.kind) {
-            case "ensure": {
-                const e = ctx.ensure(s.alias);
-                const words = [s.alias, e.reference, e.normalized, e.settingsKey, ...e.settings].map(shq);
-                return `hdh_plugin_ensure ${words.join(" ")} || exit 4`;
+    return steps
+        .map((s) => {
+            switch (s.kind) {
+                case "ensure": {
+                    const e = ctx.ensure(s.alias);
+                    const words = [s.alias, e.reference, e.normalized, e.settingsKey, ...e.settings].map(shq);
+                    return `hdh_plugin_ensure ${words.join(" ")} || exit 4`;
+                }
+                case "switch":
+                    return (
+                        `hdh_chain_switch ${json(s.chain)} ${shq(s.expect)} ${json(s.back)} ${shq(s.back[0] ?? "")} ` +
+                        `${shq(s.from)} ${s.chain.map(shq).join(" ")} || exit 4`
+                    );
+                case "reload": {
+                    const chain = authorizationChain(ctx.current);
+                    return (
+                        `hdh_chain_switch ${json(chain)} ${shq(s.expect)} ${json(chain)} ${shq(s.expect)} '' ` +
+                        `${chain.map(shq).join(" ")} || exit 4`
+                    );
+                }
+                case "remove":
+                    return `hdh_plugin_remove ${shq(s.alias)} || exit 4`;
             }
-            case "switch":
-                return `hdh_chain_switch ${json(s.chain)} ${shq(s.expect)} ${json(s.back)} ${shq(s.back[0] ?? "")} `
-                    + `${shq(s.from)} ${s.chain.map(shq).join(" ")} || exit 4`;
-            case "reload": {
-                const chain = authorizationChain(ctx.current);
-                return `hdh_chain_switch ${json(chain)} ${shq(s.expect)} ${json(chain)} ${shq(s.expect)} '' `
-                    + `${chain.map(shq).join(" ")} || exit 4`;
-            }
-            case "remove":
-                return `hdh_plugin_remove ${shq(s.alias)} || exit 4`;
-        }
-    }).join("\n");
+        })
+        .join("\n");
 }
 
 /**

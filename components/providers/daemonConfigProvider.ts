@@ -5,7 +5,15 @@ import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { checkNetworkExposure } from "../plan/daemonExposure";
 import { HostInputError } from "../plan/errors";
 import {
-    JsonObject, JsonValue, canonicalJson, desiredDaemonConfig, ownedDaemonSettings, planDaemonConfigRemoval, restartNeeded, sha256Hex, validateDaemonConfig,
+    JsonObject,
+    JsonValue,
+    canonicalJson,
+    desiredDaemonConfig,
+    ownedDaemonSettings,
+    planDaemonConfigRemoval,
+    restartNeeded,
+    sha256Hex,
+    validateDaemonConfig,
 } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
 import { HostFacts } from "../host/probe";
@@ -46,7 +54,12 @@ export interface DaemonConfigState {
 
 /** The CIS section 2 results for what the host reports. */
 function cisResults(facts: HostFacts, current: JsonObject): { id: string; status: string; detail: string }[] {
-    const rows = evaluateCisDaemon({ dockerVersion: facts.dockerVersion, info: facts.dockerInfo, daemonJson: current, socket: facts.socket });
+    const rows = evaluateCisDaemon({
+        dockerVersion: facts.dockerVersion,
+        info: facts.dockerInfo,
+        daemonJson: current,
+        socket: facts.socket,
+    });
     return rows.map(({ id, status, detail }) => ({ id, status, detail }));
 }
 
@@ -54,8 +67,12 @@ async function probe(connection: SshTarget, fresh: boolean): Promise<Preflight> 
     const found = await preflight(connection, { fresh });
     const { facts } = found;
     if (!facts.dockerVersion && !facts.apiRefused) {
-        throw new HostInputError(targetLabel(connection), "connection", "Docker does not answer on this host (docker version failed)",
-            "install and start Docker on the host before hardening it");
+        throw new HostInputError(
+            targetLabel(connection),
+            "connection",
+            "Docker does not answer on this host (docker version failed)",
+            "install and start Docker on the host before hardening it",
+        );
     }
     return found;
 }
@@ -66,23 +83,40 @@ function configSha256(config: JsonObject): string {
     return sha256Hex(canonicalJson(rest));
 }
 
-function hiddenDataCheck(host: string, facts: HostFacts, current: JsonObject, desired: JsonObject, allowed: boolean): void {
+function hiddenDataCheck(
+    host: string,
+    facts: HostFacts,
+    current: JsonObject,
+    desired: JsonObject,
+    allowed: boolean,
+): void {
     const moves = ["userns-remap", "data-root"].some((k) => (current[k] ?? null) !== (desired[k] ?? null));
     if (!moves) return;
     // Under enforcement the plugin lives in the data root: moving it would leave dockerd with a listed plugin
     // it cannot find, and dockerd refuses to start that way.
     if (Array.isArray(current["authorization-plugins"]) && current["authorization-plugins"].length > 0) {
-        throw new HostInputError(host, "userns", "changing userns-remap or data-root while an authorization plugin is enforced would leave Docker unable to start",
-            "remove this host's hardening first (pulumi destroy --target the host's resources), then apply the new remap settings");
+        throw new HostInputError(
+            host,
+            "userns",
+            "changing userns-remap or data-root while an authorization plugin is enforced would leave Docker unable to start",
+            "remove this host's hardening first (pulumi destroy --target the host's resources), then apply the new remap settings",
+        );
     }
     if (!allowed && facts.apiRefused) {
-        throw new HostInputError(host, "userns", "Docker refuses our requests, so the containers and images a remap would hide cannot be counted",
-            "repair the authorization plugin or its policy first, or set allowDataRootMove: true");
+        throw new HostInputError(
+            host,
+            "userns",
+            "Docker refuses our requests, so the containers and images a remap would hide cannot be counted",
+            "repair the authorization plugin or its policy first, or set allowDataRootMove: true",
+        );
     }
     if (!allowed && facts.containers + facts.images > 0) {
-        throw new HostInputError(host, "userns",
+        throw new HostInputError(
+            host,
+            "userns",
             `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): Docker moves its data root to <root>/<uid>.<gid>`,
-            "remove them first, or set allowDataRootMove: true to accept that they disappear from view (they stay on disk)");
+            "remove them first, or set allowDataRootMove: true to accept that they disappear from view (they stay on disk)",
+        );
     }
 }
 
@@ -90,7 +124,10 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     const host = targetLabel(news.connection);
     const { facts, current } = await probe(news.connection, true);
     // A run that failed after changing the host left a record: what was there before us is in it, not in the file.
-    const record = !olds && facts.daemonJsonRecord ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null }) : undefined;
+    const record =
+        !olds && facts.daemonJsonRecord
+            ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null })
+            : undefined;
     const previous: Record<string, JsonValue> = { ...(olds?.previous ?? record?.previous ?? {}) };
     const restore: Record<string, JsonValue> = {};
     for (const k of Object.keys(olds?.settings ?? {})) {
@@ -102,29 +139,68 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
     const desired = desiredDaemonConfig(current, news.settings, restore);
     hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
-    const original = olds ? olds.original : record && record.original !== undefined ? record.original : facts.daemonJson ?? null;
-    return apply({ ...news, original, dataRoot: olds?.dataRoot ?? "" }, facts, current, desired, canonicalJson(desired), previous);
+    const original = olds
+        ? olds.original
+        : record && record.original !== undefined
+          ? record.original
+          : (facts.daemonJson ?? null);
+    return apply(
+        { ...news, original, dataRoot: olds?.dataRoot ?? "" },
+        facts,
+        current,
+        desired,
+        canonicalJson(desired),
+        previous,
+    );
 }
 
 /** Writes `text` as daemon.json (null: remove the file) and restarts or reloads Docker as the change needs. */
-async function apply(state: DaemonConfigState, facts: HostFacts, current: JsonObject, desired: JsonObject, text: string | null,
-    previous: Record<string, JsonValue>): Promise<DaemonConfigState> {
+async function apply(
+    state: DaemonConfigState,
+    facts: HostFacts,
+    current: JsonObject,
+    desired: JsonObject,
+    text: string | null,
+    previous: Record<string, JsonValue>,
+): Promise<DaemonConfigState> {
     const sha256 = text === null ? sha256Hex("") : configSha256(desired);
     const base = {
-        ...state, previous, sha256, dockerVersion: facts.dockerVersion || state.dockerVersion,
-        initSystem: facts.initSystem, dockerAction: undefined,
+        ...state,
+        previous,
+        sha256,
+        dockerVersion: facts.dockerVersion || state.dockerVersion,
+        initSystem: facts.initSystem,
+        dockerAction: undefined,
         machine: machineIdentity(facts.machineId ?? "", state.connection.hostKey),
     };
-    if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text)) return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
+    if ((facts.daemonJson ?? null) === text || (text !== null && canonicalJson(current) === text))
+        return { ...base, dataRoot: facts.dataRoot || state.dataRoot, restarts: 0 };
     const action = restartNeeded(current, desired) ? "restart" : "reload";
-    await change(state.connection, [
-        dockerFunctions(state.restartCommand),
-        text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
-        text === null ? `rm -f ${RECORD_DIR}/daemon-json.json` : recordScript("daemon-json", { keys: Object.keys(state.settings).sort(), previous, original: state.original, sha256, action, at: new Date().toISOString() }),
-    ].join("\n"), `applying daemon.json (${action})`);
+    await change(
+        state.connection,
+        [
+            dockerFunctions(state.restartCommand),
+            text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
+            text === null
+                ? `rm -f ${RECORD_DIR}/daemon-json.json`
+                : recordScript("daemon-json", {
+                      keys: Object.keys(state.settings).sort(),
+                      previous,
+                      original: state.original,
+                      sha256,
+                      action,
+                      at: new Date().toISOString(),
+                  }),
+        ].join("\n"),
+        `applying daemon.json (${action})`,
+    );
     // The change read the host back (a restart moves the data root under userns-remap).
     const after = await preflight(state.connection).catch(() => undefined);
-    return { ...base, dataRoot: after?.facts.dataRoot || facts.dataRoot || state.dataRoot, restarts: action === "restart" ? 1 : 0 };
+    return {
+        ...base,
+        dataRoot: after?.facts.dataRoot || facts.dataRoot || state.dataRoot,
+        restarts: action === "restart" ? 1 : 0,
+    };
 }
 
 /** Implementation of DaemonConfig (loaded by its lazy provider). */
@@ -133,8 +209,12 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const host = targetLabel(news.connection);
         validateDaemonConfig(host, news.settings, "daemonConfig");
         if ("authorization-plugins" in news.settings) {
-            throw new HostInputError(host, "daemonConfig.authorization-plugins", "this key is managed by the component (it enables the plugin last, after the policy)",
-                "remove it from daemonConfig; set plugin.alias instead");
+            throw new HostInputError(
+                host,
+                "daemonConfig.authorization-plugins",
+                "this key is managed by the component (it enables the plugin last, after the policy)",
+                "remove it from daemonConfig; set plugin.alias instead",
+            );
         }
         // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
         // that would hide existing containers and images before anything changes.
@@ -144,14 +224,19 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
         // Shown only when something will happen, so an unchanged host reads back exactly as it was planned.
-        const dockerAction = !changed ? undefined : restartNeeded(current, desired) ? "restart dockerd" : "reload dockerd (SIGHUP)";
+        const dockerAction = !changed
+            ? undefined
+            : restartNeeded(current, desired)
+              ? "restart dockerd"
+              : "reload dockerd (SIGHUP)";
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {
         // allowDataRootMove counts too: destroy reads it from the state, so a change must reach the state.
-        const changes = canonicalJson(olds.settings) !== canonicalJson(news.settings)
-            || olds.restartCommand !== news.restartCommand
-            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        const changes =
+            canonicalJson(olds.settings) !== canonicalJson(news.settings) ||
+            olds.restartCommand !== news.restartCommand ||
+            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         return { changes };
     },
     async create(inputs) {
@@ -165,8 +250,12 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const { facts, current } = await preflight(props.connection);
         const settings = ownedDaemonSettings(current, props.settings);
         const state = {
-            ...props, settings, sha256: configSha256(current), dataRoot: facts.dataRoot || props.dataRoot,
-            dockerVersion: facts.dockerVersion || props.dockerVersion, cis: cisResults(facts, current),
+            ...props,
+            settings,
+            sha256: configSha256(current),
+            dataRoot: facts.dataRoot || props.dataRoot,
+            dockerVersion: facts.dockerVersion || props.dockerVersion,
+            cis: cisResults(facts, current),
         };
         return { id, props: state };
     },
@@ -180,8 +269,14 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const remapOff = (current["userns-remap"] ?? null) !== (restored["userns-remap"] ?? null);
         if (remapOff) checkRemapRemoval(host, facts, props.allowDataRootMove);
         // Nothing else changed since we came: put back the operator's own file, byte for byte (or no file).
-        const original = props.original === null ? (Object.keys(restored).length === 0 ? null : undefined)
-            : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored) ? props.original : undefined;
+        const original =
+            props.original === null
+                ? Object.keys(restored).length === 0
+                    ? null
+                    : undefined
+                : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored)
+                  ? props.original
+                  : undefined;
         await apply(props, facts, current, restored, original === undefined ? canonicalJson(restored) : original, {});
     },
 };

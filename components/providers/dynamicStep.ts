@@ -26,7 +26,11 @@ export function stepProvider(implFile: string, computedKeys: string[]): string {
  */
 export abstract class DynamicStep extends pulumi.CustomResource {
     protected constructor(
-        provider: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions,
+        provider: string,
+        type: string,
+        name: string,
+        props: pulumi.Inputs,
+        opts?: pulumi.CustomResourceOptions,
     ) {
         super(`pulumi-nodejs:dynamic/hardened-docker-host:${type}`, name, { ...props, __provider: provider }, opts);
     }

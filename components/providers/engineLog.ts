@@ -53,7 +53,9 @@ export function warnOnce(message: string): Promise<void> {
     if (alreadySaid(message)) return Promise.resolve();
     const e = engine();
     if (!e) return pulumi.log.warn(message);
-    const proto = require(require.resolve("@pulumi/pulumi/proto/engine_pb", { paths: [require.resolve("@pulumi/pulumi")] }));
+    const proto = require(
+        require.resolve("@pulumi/pulumi/proto/engine_pb", { paths: [require.resolve("@pulumi/pulumi")] }),
+    );
     const req = new proto.LogRequest();
     req.setSeverity(proto.LogSeverity.WARNING);
     req.setMessage(message);

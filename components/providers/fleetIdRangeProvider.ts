@@ -16,17 +16,28 @@ export interface FleetIdRangeState {
 
 async function plan(news: FleetIdRangeState, previous?: number): Promise<FleetIdRangeState> {
     // The preflight of each host, read once for the whole run: the hosts' own steps use the same reading.
-    const read = await Promise.all(news.connections.map(async (c) => {
-        try {
-            const { facts } = await preflight(c);
-            return { label: targetLabel(c), files: { subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs } };
-        } catch (e) {
-            if (!noteUnreachable(c, e)) throw e;
-            return undefined;
-        }
-    }));
+    const read = await Promise.all(
+        news.connections.map(async (c) => {
+            try {
+                const { facts } = await preflight(c);
+                return {
+                    label: targetLabel(c),
+                    files: { subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs },
+                };
+            } catch (e) {
+                if (!noteUnreachable(c, e)) throw e;
+                return undefined;
+            }
+        }),
+    );
     const found = read.filter((r): r is NonNullable<typeof r> => r !== undefined);
-    const start = commonSubordinateStart("fleet", found.map((r) => r.files), news.owner, news.count, previous);
+    const start = commonSubordinateStart(
+        "fleet",
+        found.map((r) => r.files),
+        news.owner,
+        news.count,
+        previous,
+    );
     return { ...news, start, hosts: found.map((r) => r.label) };
 }
 

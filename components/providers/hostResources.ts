@@ -7,7 +7,9 @@ import type { DockerPluginState } from "./pluginProvider";
 import type { SubordinateIdsState } from "./subordinateIdsProvider";
 
 /** Every field of a state as a Pulumi input, the connection as connection args. */
-type InputsOf<S> = { [K in keyof S]: K extends "connection" ? pulumi.Input<ConnectionArgs> : pulumi.Input<S[K]> } & OnUnreachable;
+type InputsOf<S> = {
+    [K in keyof S]: K extends "connection" ? pulumi.Input<ConnectionArgs> : pulumi.Input<S[K]>;
+} & OnUnreachable;
 
 /** What a step does when its host cannot be reached (see lazyProvider.ts). Default: fail. */
 interface OnUnreachable {
@@ -23,25 +25,53 @@ type OutputsOf<S> = { readonly [K in keyof S]: pulumi.Output<S[K]> };
  * check fills in are inputs too, so a refresh keeps them (a no-op run then finds every input unchanged).
  */
 function step(implFile: string, computed: string[], setByCheck: string[] = []) {
-    const provider = stepProvider(implFile, computed.filter((k) => !setByCheck.includes(k)));
+    const provider = stepProvider(
+        implFile,
+        computed.filter((k) => !setByCheck.includes(k)),
+    );
     const inputs = (args: object) => ({ ...Object.fromEntries(computed.map((k) => [k, undefined])), ...args });
     return { provider, inputs };
 }
 
 /** Every step keeps its connection secret in the state. */
-const stepOptions = (opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({ ...opts, additionalSecretOutputs: ["connection"] });
+const stepOptions = (opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions => ({
+    ...opts,
+    additionalSecretOutputs: ["connection"],
+});
 
-const subordinateIds = step("subordinateIdsProvider",
-    ["start", "gidStart", "addedByUs", "lines", "userCreatedByUs", "machine"]);
-const daemonConfig = step("daemonConfigProvider",
-    ["dockerAction", "previous", "sha256", "dockerVersion", "dataRoot", "initSystem", "restarts", "original", "cis"]);
-const dockerPlugin = step("pluginProvider",
-    ["changeProcedure", "enabled", "installedReference", "machine"], ["changeProcedure"]);
+const subordinateIds = step("subordinateIdsProvider", [
+    "start",
+    "gidStart",
+    "addedByUs",
+    "lines",
+    "userCreatedByUs",
+    "machine",
+]);
+const daemonConfig = step("daemonConfigProvider", [
+    "dockerAction",
+    "previous",
+    "sha256",
+    "dockerVersion",
+    "dataRoot",
+    "initSystem",
+    "restarts",
+    "original",
+    "cis",
+]);
+const dockerPlugin = step(
+    "pluginProvider",
+    ["changeProcedure", "enabled", "installedReference", "machine"],
+    ["changeProcedure"],
+);
 const authorization = step("authorizationProvider", ["active", "liveSha256", "livePolicy", "machine"]);
 
 /** Inputs of {@link SubordinateIds} (see SubordinateIdsState). */
-export type SubordinateIdsArgs = InputsOf<Pick<SubordinateIdsState,
-    "connection" | "owner" | "count" | "requestedStart" | "preferredStart" | "allowDataRootMove">>;
+export type SubordinateIdsArgs = InputsOf<
+    Pick<
+        SubordinateIdsState,
+        "connection" | "owner" | "count" | "requestedStart" | "preferredStart" | "allowDataRootMove"
+    >
+>;
 
 /** The remap user's subordinate ID range in /etc/subuid and /etc/subgid. */
 export class SubordinateIds extends DynamicStep {
@@ -53,7 +83,9 @@ export class SubordinateIds extends DynamicStep {
 export interface SubordinateIds extends OutputsOf<SubordinateIdsState> {}
 
 /** Inputs of {@link DaemonConfig} (see DaemonConfigState). */
-export type DaemonConfigArgs = InputsOf<Pick<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">>;
+export type DaemonConfigArgs = InputsOf<
+    Pick<DaemonConfigState, "connection" | "settings" | "restartCommand" | "allowDataRootMove">
+>;
 
 /** The daemon.json keys we own (all but `authorization-plugins`), applied with a restart or reload. */
 export class DaemonConfig extends DynamicStep {
@@ -65,8 +97,12 @@ export class DaemonConfig extends DynamicStep {
 export interface DaemonConfig extends OutputsOf<DaemonConfigState> {}
 
 /** Inputs of {@link DockerPlugin} (see DockerPluginState). */
-export type DockerPluginArgs = InputsOf<Pick<DockerPluginState,
-    "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand" | "allowDataRootMove">>;
+export type DockerPluginArgs = InputsOf<
+    Pick<
+        DockerPluginState,
+        "connection" | "reference" | "alias" | "settings" | "dataRootKey" | "restartCommand" | "allowDataRootMove"
+    >
+>;
 
 /** The authorization plugin, installed (after remapping) at a pinned reference and enabled. */
 export class DockerPlugin extends DynamicStep {
@@ -78,9 +114,20 @@ export class DockerPlugin extends DynamicStep {
 export interface DockerPlugin extends OutputsOf<DockerPluginState> {}
 
 /** Inputs of {@link Authorization} (see AuthorizationState). */
-export type AuthorizationArgs = InputsOf<Pick<AuthorizationState,
-    "connection" | "alias" | "pluginReference" | "policySha256" | "canaryImage" | "restartCommand" | "policyDirectory"
-    | "stagedDirectory" | "allowDataRootMove">>;
+export type AuthorizationArgs = InputsOf<
+    Pick<
+        AuthorizationState,
+        | "connection"
+        | "alias"
+        | "pluginReference"
+        | "policySha256"
+        | "canaryImage"
+        | "restartCommand"
+        | "policyDirectory"
+        | "stagedDirectory"
+        | "allowDataRootMove"
+    >
+>;
 
 /** The plugin in daemon.json `authorization-plugins`, with the live policy, proven by the canary. */
 export class Authorization extends DynamicStep {

@@ -17,7 +17,9 @@ export function lazyProvider(implPath: string, computedKeys: string[] = []): pul
     const load = (): pulumi.dynamic.ResourceProvider => require(implPath).provider;
     // Only where the program asked for it (a fleet does): a single host that cannot be reached fails the run.
     const unreachable = (props: { connection?: unknown; onUnreachable?: string }, e: unknown): string | undefined =>
-        props.connection && props.onUnreachable === "skip" ? loadModule("preflight").noteUnreachable(props.connection, e) : undefined;
+        props.connection && props.onUnreachable === "skip"
+            ? loadModule("preflight").noteUnreachable(props.connection, e)
+            : undefined;
     // Outputs travel as protobuf Structs, which have no `undefined`: drop such fields (JSON does exactly that).
     const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
     const withoutMark = (inputs: Record<string, unknown>) => {
@@ -101,6 +103,9 @@ export function lazyProvider(implPath: string, computedKeys: string[] = []): pul
             const updated = p.update ? await p.update(id, olds, withoutMark(news)) : { outs: withoutMark(news) };
             return plain(withMachine(updated));
         },
-        delete: (id, props) => { const p = load(); return p.delete ? p.delete(id, props) : Promise.resolve(); },
+        delete: (id, props) => {
+            const p = load();
+            return p.delete ? p.delete(id, props) : Promise.resolve();
+        },
     };
 }

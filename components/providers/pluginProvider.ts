@@ -11,7 +11,12 @@ import { authorizationChain, chainLists } from "../plan/authorizationChain";
 import { checkRemapRemoval, planAuthorizationRemoval, promotionLockModule } from "../plan/authorization";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import {
-    CHANGE_PROCEDURE, PluginChangePlan, managedAliases, normalizeReference, planPluginChange, planPluginRemoval,
+    CHANGE_PROCEDURE,
+    PluginChangePlan,
+    managedAliases,
+    normalizeReference,
+    planPluginChange,
+    planPluginRemoval,
     swapAlias,
 } from "../plan/pluginChange";
 import { sha256Hex } from "../plan/sha256";
@@ -60,8 +65,12 @@ export function pluginScript(s: DockerPluginState, current: JsonObject, plan: Pl
     const chain = authorizationChain(current);
     const source = s.settings["policies.source"] ?? "";
     const ensure = () => ({
-        reference: s.reference, normalized: normalizeReference(s.reference), settingsKey: settingsKey(s.settings),
-        settings: Object.entries(s.settings).sort().map(([k, v]) => `${k}=${v}`),
+        reference: s.reference,
+        normalized: normalizeReference(s.reference),
+        settingsKey: settingsKey(s.settings),
+        settings: Object.entries(s.settings)
+            .sort()
+            .map(([k, v]) => `${k}=${v}`),
     });
     return [
         dockerFunctions(s.restartCommand),
@@ -78,21 +87,33 @@ export function pluginScript(s: DockerPluginState, current: JsonObject, plan: Pl
 async function converge(s: DockerPluginState): Promise<DockerPluginState> {
     const { facts, current } = await preflight(s.connection, { fresh: true });
     const plan = planPluginChange({
-        alias: s.alias, reference: s.reference, settingsKey: settingsKey(s.settings),
+        alias: s.alias,
+        reference: s.reference,
+        settingsKey: settingsKey(s.settings),
         chain: authorizationChain(current),
-        installed: findPlugin(facts, s.alias), recordedSettings: facts.records[`plugin-settings.${s.alias}`]?.trim(),
+        installed: findPlugin(facts, s.alias),
+        recordedSettings: facts.records[`plugin-settings.${s.alias}`]?.trim(),
         swap: findPlugin(facts, swapAlias(s.alias)),
     });
     if (plan.steps.length > 0) {
-        await change(s.connection, [
-            pluginScript(s, current, plan, randomBytes(32).toString("hex")),
-            recordScript(`plugin.${s.alias}`, {
-                alias: s.alias, reference: s.reference, settings: s.settings, at: new Date().toISOString(),
-            }),
-        ].join("\n"), `installing plugin ${s.reference} as ${s.alias}`);
+        await change(
+            s.connection,
+            [
+                pluginScript(s, current, plan, randomBytes(32).toString("hex")),
+                recordScript(`plugin.${s.alias}`, {
+                    alias: s.alias,
+                    reference: s.reference,
+                    settings: s.settings,
+                    at: new Date().toISOString(),
+                }),
+            ].join("\n"),
+            `installing plugin ${s.reference} as ${s.alias}`,
+        );
     }
     return {
-        ...s, enabled: true, installedReference: normalizeReference(s.reference),
+        ...s,
+        enabled: true,
+        installedReference: normalizeReference(s.reference),
         machine: machineIdentity(facts.machineId, s.connection.hostKey),
     };
 }
@@ -102,20 +123,27 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
     async check(_olds, news) {
         const host = targetLabel(news.connection);
         if (!/[:@]/.test(news.reference.split("/").pop() ?? "") || news.reference.endsWith(":latest")) {
-            throw new HostInputError(host, "plugin.image", `"${news.reference}" is not pinned`,
-                "use a versioned tag or a digest");
+            throw new HostInputError(
+                host,
+                "plugin.image",
+                `"${news.reference}" is not pinned`,
+                "use a versioned tag or a digest",
+            );
         }
         checkAlias(host, news.alias);
         return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
     },
     async diff(_id, olds, news) {
-        const replaces = olds.alias !== news.alias ? ["alias"]
-            : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
+        const replaces =
+            olds.alias !== news.alias ? ["alias"] : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
         const settings = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort());
-        const changes = replaces.length > 0 || olds.reference !== news.reference || !olds.enabled
-            || normalizeReference(olds.installedReference) !== normalizeReference(news.reference)
-            || settings(olds.settings) !== settings(news.settings)
-            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        const changes =
+            replaces.length > 0 ||
+            olds.reference !== news.reference ||
+            !olds.enabled ||
+            normalizeReference(olds.installedReference) !== normalizeReference(news.reference) ||
+            settings(olds.settings) !== settings(news.settings) ||
+            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         // A new alias is installed beside the old one, which is removed last (after the new one enforces); a new
         // data root cannot hold the old plugin, so that one goes first.
         return { changes, replaces, deleteBeforeReplace: replaces.includes("dataRootKey") };
@@ -147,9 +175,13 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
             checkRemapRemoval(host, facts, props.allowDataRootMove ?? false);
         }
         const plan = planPluginRemoval(props.alias, chain, findPlugin(facts, swapAlias(props.alias)) !== undefined);
-        await change(props.connection, [
-            pluginScript(props, current, plan, randomBytes(32).toString("hex")),
-            `rm -f ${shq(`${RECORD_DIR}/plugin.${props.alias}.json`)} ${RECORD_DIR}/plugin.json`,
-        ].join("\n"), `removing plugin ${props.alias}`);
+        await change(
+            props.connection,
+            [
+                pluginScript(props, current, plan, randomBytes(32).toString("hex")),
+                `rm -f ${shq(`${RECORD_DIR}/plugin.${props.alias}.json`)} ${RECORD_DIR}/plugin.json`,
+            ].join("\n"),
+            `removing plugin ${props.alias}`,
+        );
     },
 };

@@ -15,8 +15,12 @@ export function parseDaemonJson(host: string, text: string | undefined): JsonObj
     } catch {
         // fall through
     }
-    throw new HostInputError(host, "/etc/docker/daemon.json", "the existing file is not a JSON object, so it cannot be merged",
-        "repair or remove the file on the host, then run again");
+    throw new HostInputError(
+        host,
+        "/etc/docker/daemon.json",
+        "the existing file is not a JSON object, so it cannot be merged",
+        "repair or remove the file on the host, then run again",
+    );
 }
 
 /** What the preflight gives every step: the host's facts and its daemon.json. */
@@ -57,9 +61,13 @@ export function preflight(connection: SshTarget, opts: { fresh?: boolean; what?:
 
 /** A policy folder as the run's preflight read it; undefined when it did not (or the preflight failed). */
 export async function folderFromPreflight(
-    connection: SshTarget, dir: string,
+    connection: SshTarget,
+    dir: string,
 ): Promise<Record<string, string> | undefined> {
-    return preflight(connection).then((p) => p.facts.folders[dir], () => undefined);
+    return preflight(connection).then(
+        (p) => p.facts.folders[dir],
+        () => undefined,
+    );
 }
 
 /** Printed between a change's own output and the preflight that follows it, and after the preflight. */
@@ -72,8 +80,10 @@ const PREFLIGHT_END = "--- hdh preflight end ---";
  * succeeded the script does too: a preflight that fails (say /tmp is full) only leaves no reading behind.
  */
 export function withPreflightAfter(script: string): string {
-    return `(\n${script}\n)\nhdh_change_status=$?\n[ "$hdh_change_status" = 0 ] || exit "$hdh_change_status"\n`
-        + `echo\necho ${shq(PREFLIGHT_MARK)}\n(\n${probeScript}\n) && echo ${shq(PREFLIGHT_END)}\nexit 0\n`;
+    return (
+        `(\n${script}\n)\nhdh_change_status=$?\n[ "$hdh_change_status" = 0 ] || exit "$hdh_change_status"\n` +
+        `echo\necho ${shq(PREFLIGHT_MARK)}\n(\n${probeScript}\n) && echo ${shq(PREFLIGHT_END)}\nexit 0\n`
+    );
 }
 
 /** The change's own output, and the preflight's when it ran to its end. */

@@ -9,14 +9,21 @@ import type { RemoteFilesState } from "./remoteFiles";
 
 async function apply(news: RemoteFilesState, olds?: RemoteFilesState): Promise<RemoteFilesState> {
     const remove = Object.keys(olds?.files ?? {}).filter((name) => !(name in news.files));
-    await change(news.connection, writeFilesScript(news.directory, news.files, news.mode, remove, news.exclusivePattern),
-        `writing ${news.directory}`);
+    await change(
+        news.connection,
+        writeFilesScript(news.directory, news.files, news.mode, remove, news.exclusivePattern),
+        `writing ${news.directory}`,
+    );
     return { ...news, sha256: fileSetHash(news.files) };
 }
 
 /** One line per file for previews: line count and short hash (the content diff follows for changed files). */
 function summarize(files: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.keys(files).sort().map((n) => [n, `${splitLines(files[n]).length} lines, sha256 ${shortSha256(files[n])}`]));
+    return Object.fromEntries(
+        Object.keys(files)
+            .sort()
+            .map((n) => [n, `${splitLines(files[n]).length} lines, sha256 ${shortSha256(files[n])}`]),
+    );
 }
 
 /** Implementation of RemoteFiles (loaded by its lazy provider). */
@@ -26,8 +33,11 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
     },
     async diff(_id, olds, news) {
         const replaces = olds.directory !== news.directory ? ["directory"] : [];
-        const changes = replaces.length > 0 || olds.sha256 !== fileSetHash(news.files) || olds.mode !== news.mode
-            || olds.exclusivePattern !== news.exclusivePattern;
+        const changes =
+            replaces.length > 0 ||
+            olds.sha256 !== fileSetHash(news.files) ||
+            olds.mode !== news.mode ||
+            olds.exclusivePattern !== news.exclusivePattern;
         return { changes, replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
@@ -42,13 +52,17 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         const names = Object.keys(props.files);
         const seen = await folderFromPreflight(props.connection, props.directory);
         const script = readFilesScript(props.directory, names, props.exclusivePattern);
-        const files = (seen && filesOf(seen, names, props.exclusivePattern))
-            ?? parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
+        const files =
+            (seen && filesOf(seen, names, props.exclusivePattern)) ??
+            parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
         const state = { ...props, files, summary: summarize(files), sha256: fileSetHash(files) };
         return { id, props: state };
     },
     async delete(_id, props) {
-        await change(props.connection, writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),
-            `removing files from ${props.directory}`);
+        await change(
+            props.connection,
+            writeFilesScript(props.directory, {}, props.mode, Object.keys(props.files)),
+            `removing files from ${props.directory}`,
+        );
     },
 };

@@ -27,12 +27,6 @@ export class RolloutGate extends DynamicStep {
     declare readonly message: pulumi.Output<string>;
 
     constructor(name: string, args: RolloutGateArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            provider,
-            "RolloutGate",
-            name,
-            { message: undefined, ...args },
-            opts,
-        );
+        super(provider, "RolloutGate", name, { message: undefined, ...args }, opts);
     }
 }

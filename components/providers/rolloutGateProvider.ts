@@ -32,8 +32,10 @@ export const provider: pulumi.dynamic.ResourceProvider<RolloutGateState, Rollout
         return { inputs: { ...news, outcomes: withReachability(news.outcomes) } };
     },
     async diff(_id, olds, news) {
-        const changes = JSON.stringify(olds.outcomes) !== JSON.stringify(news.outcomes) || JSON.stringify(olds.batches) !== JSON.stringify(news.batches)
-            || olds.maxFailures !== news.maxFailures;
+        const changes =
+            JSON.stringify(olds.outcomes) !== JSON.stringify(news.outcomes) ||
+            JSON.stringify(olds.batches) !== JSON.stringify(news.batches) ||
+            olds.maxFailures !== news.maxFailures;
         return { changes };
     },
     async create(inputs) {

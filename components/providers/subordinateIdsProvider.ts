@@ -2,8 +2,13 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInputError } from "../plan/errors";
 import {
-    SubordinateLineRecord, legacyLineRecord, parseLoginDefs, parseSubordinateIds, planSubordinateRange,
-    releaseOwnedLine, trackSubordinateLines,
+    SubordinateLineRecord,
+    legacyLineRecord,
+    parseLoginDefs,
+    parseSubordinateIds,
+    planSubordinateRange,
+    releaseOwnedLine,
+    trackSubordinateLines,
 } from "../plan/subordinateIds";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { checkRemapRemoval } from "../plan/authorization";
@@ -64,10 +69,13 @@ function hostRecord(records: Record<string, string>, owner: string): HostRecord 
  * after a run that died before the state was saved), else the state's, else what an older state's flag implies.
  */
 function ownership(props: SubordinateIdsState, records: Record<string, string>): LineRecords {
-    return hostRecord(records, props.owner)?.lines ?? props.lines ?? {
-        subuid: legacyLineRecord(props.addedByUs, props.owner, { start: props.start, count: props.count }),
-        subgid: legacyLineRecord(props.addedByUs, props.owner, { start: props.gidStart, count: props.count }),
-    };
+    return (
+        hostRecord(records, props.owner)?.lines ??
+        props.lines ?? {
+            subuid: legacyLineRecord(props.addedByUs, props.owner, { start: props.start, count: props.count }),
+            subgid: legacyLineRecord(props.addedByUs, props.owner, { start: props.gidStart, count: props.count }),
+        }
+    );
 }
 
 const FILES = ["/etc/subuid", "/etc/subgid"] as const;
@@ -85,8 +93,12 @@ interface IdFiles {
 async function readIdFiles(connection: SshTarget, owner: string, fresh = false): Promise<IdFiles> {
     const { facts } = await preflight(connection, { fresh });
     return {
-        subuid: facts.subuid, subgid: facts.subgid, loginDefs: facts.loginDefs, userExists: facts.users.includes(owner),
-        records: facts.records ?? {}, machineId: facts.machineId ?? "",
+        subuid: facts.subuid,
+        subgid: facts.subgid,
+        loginDefs: facts.loginDefs,
+        userExists: facts.users.includes(owner),
+        records: facts.records ?? {},
+        machineId: facts.machineId ?? "",
     };
 }
 
@@ -94,12 +106,19 @@ async function readIdFiles(connection: SshTarget, owner: string, fresh = false):
  * Writes the planned files under shadow's own lock (`<file>.lock`, taken with a hard link as shadow-utils does),
  * and only if each file is still what we planned from: a concurrent edit fails the step instead of being lost.
  */
-function writeScript(before: IdFiles, after: { subuid: string; subgid: string }, owner: string, createUser: boolean): string {
+function writeScript(
+    before: IdFiles,
+    after: { subuid: string; subgid: string },
+    owner: string,
+    createUser: boolean,
+): string {
     const sha = (t: string) => createHash("sha256").update(t, "utf8").digest("hex");
     const lines = [
         "set -e",
         `hdh_lock() { echo $$ > "$1.hdh$$"; i=0; until ln "$1.hdh$$" "$1.lock" 2>/dev/null; do i=$((i+1)); if [ $i -gt 50 ]; then rm -f "$1.hdh$$"; echo "$1 is locked by another tool ($1.lock)" >&2; return 1; fi; sleep 0.1; done; rm -f "$1.hdh$$"; }`,
-        createUser ? `id -u ${shq(owner)} >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin ${shq(owner)}` : "",
+        createUser
+            ? `id -u ${shq(owner)} >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin ${shq(owner)}`
+            : "",
     ];
     for (const file of FILES) {
         const key = file === "/etc/subuid" ? "subuid" : "subgid";
@@ -127,9 +146,25 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const files = await readIdFiles(news.connection, news.owner, true);
     const bounds = parseLoginDefs(files.loginDefs);
     // A repair puts a removed entry back where it was (the data root <uid>.<gid> depends on it), if still free.
-    const plan = (file: "/etc/subuid" | "/etc/subgid", content: string, min: number, max: number, previous?: number) => {
-        const request = { host, file, content, owner: news.owner, count: news.count, min, max, preferredStart: known(news.preferredStart) };
-        if (news.requestedStart !== undefined || !previous) return planSubordinateRange({ ...request, start: news.requestedStart });
+    const plan = (
+        file: "/etc/subuid" | "/etc/subgid",
+        content: string,
+        min: number,
+        max: number,
+        previous?: number,
+    ) => {
+        const request = {
+            host,
+            file,
+            content,
+            owner: news.owner,
+            count: news.count,
+            min,
+            max,
+            preferredStart: known(news.preferredStart),
+        };
+        if (news.requestedStart !== undefined || !previous)
+            return planSubordinateRange({ ...request, start: news.requestedStart });
         try {
             return planSubordinateRange({ ...request, start: previous });
         } catch {
@@ -148,14 +183,22 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
     const found = hostRecord(files.records, news.owner);
     const userCreatedByUs = found?.userCreatedByUs ?? olds?.userCreatedByUs ?? createUser;
     if (uid.action !== "keep" || gid.action !== "keep" || createUser) {
-        await change(news.connection, [
-            // The record first: whatever happens next, destroy knows which lines are ours and what they replaced.
-            recordScript("subordinate-ids", {
-                owner: news.owner, lines, userCreatedByUs, subuid: uid.range, subgid: gid.range,
-                at: new Date().toISOString(),
-            }),
-            writeScript(files, { subuid: uid.content, subgid: gid.content }, news.owner, createUser),
-        ].join("\n"), `reserving subordinate IDs for ${news.owner}`);
+        await change(
+            news.connection,
+            [
+                // The record first: whatever happens next, destroy knows which lines are ours and what they replaced.
+                recordScript("subordinate-ids", {
+                    owner: news.owner,
+                    lines,
+                    userCreatedByUs,
+                    subuid: uid.range,
+                    subgid: gid.range,
+                    at: new Date().toISOString(),
+                }),
+                writeScript(files, { subuid: uid.content, subgid: gid.content }, news.owner, createUser),
+            ].join("\n"),
+            `reserving subordinate IDs for ${news.owner}`,
+        );
     }
     return {
         ...news,
@@ -173,23 +216,47 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
     async check(_olds, news) {
         const host = targetLabel(news.connection);
         if (!/^[a-z_][a-z0-9_-]*\$?$/.test(news.owner)) {
-            throw new HostInputError(host, "userns.user", `"${news.owner}" is not a valid user name`, "use a name like dockremap");
+            throw new HostInputError(
+                host,
+                "userns.user",
+                `"${news.owner}" is not a valid user name`,
+                "use a name like dockremap",
+            );
         }
         if (!Number.isInteger(news.count) || news.count < 65536) {
-            throw new HostInputError(host, "userns.count", `${news.count} IDs are too few for a container's 0..65535`, "use at least 65536");
+            throw new HostInputError(
+                host,
+                "userns.count",
+                `${news.count} IDs are too few for a container's 0..65535`,
+                "use at least 65536",
+            );
         }
         // Plan at preview, so `pulumi preview --diff` shows the range a host will get.
         const files = await readIdFiles(news.connection, news.owner);
         const bounds = parseLoginDefs(files.loginDefs);
-        const plan = planSubordinateRange({ host, file: "/etc/subuid", content: files.subuid, owner: news.owner, count: news.count,
-            start: news.requestedStart, preferredStart: known(news.preferredStart), min: bounds.subUidMin, max: bounds.subUidMax });
+        const plan = planSubordinateRange({
+            host,
+            file: "/etc/subuid",
+            content: files.subuid,
+            owner: news.owner,
+            count: news.count,
+            start: news.requestedStart,
+            preferredStart: known(news.preferredStart),
+            min: bounds.subUidMin,
+            max: bounds.subUidMax,
+        });
         return { inputs: { ...news, range: `${news.owner}:${plan.range.start}:${plan.range.count}` } };
     },
     async diff(_id, olds, news) {
         const replaces = olds.owner !== news.owner ? ["owner"] : [];
         const moved = news.requestedStart !== undefined && news.requestedStart !== olds.start;
-        const changes = replaces.length > 0 || olds.count !== news.count || moved || !olds.start || !olds.gidStart
-            || (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
+        const changes =
+            replaces.length > 0 ||
+            olds.count !== news.count ||
+            moved ||
+            !olds.start ||
+            !olds.gidStart ||
+            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
         // A new owner's range is reserved before the old one is released (two owners never clash).
         return { changes, replaces, deleteBeforeReplace: false };
     },
@@ -219,13 +286,23 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         if (!owned.subuid.ours && !owned.subgid.ours && !userCreatedByUs) return;
         // Per file and per line: our line goes, or gives way to the lines it replaced; any other line stays.
         const after = {
-            subuid: releaseOwnedLine(files.subuid, owned.subuid), subgid: releaseOwnedLine(files.subgid, owned.subgid),
+            subuid: releaseOwnedLine(files.subuid, owned.subuid),
+            subgid: releaseOwnedLine(files.subgid, owned.subgid),
         };
         // shadow's userdel also drops every subuid/subgid line of the user: while an operator's line names it
         // (found in place, or given back now), the user stays.
-        const stillNamed = [after.subuid, after.subgid].some((c) => parseSubordinateIds(c).some((e) => e.owner === props.owner));
+        const stillNamed = [after.subuid, after.subgid].some((c) =>
+            parseSubordinateIds(c).some((e) => e.owner === props.owner),
+        );
         const removeUser = userCreatedByUs && !stillNamed ? `userdel ${shq(props.owner)} 2>/dev/null || true` : "";
-        await change(props.connection, [writeScript(files, after, props.owner, false), removeUser, `rm -f ${RECORD_DIR}/subordinate-ids.json`].join("\n"),
-            `releasing subordinate IDs of ${props.owner}`);
+        await change(
+            props.connection,
+            [
+                writeScript(files, after, props.owner, false),
+                removeUser,
+                `rm -f ${RECORD_DIR}/subordinate-ids.json`,
+            ].join("\n"),
+            `releasing subordinate IDs of ${props.owner}`,
+        );
     },
 };

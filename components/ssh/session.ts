@@ -13,7 +13,12 @@ export interface RemoteResult {
 
 /** A failure to reach or use a host, with the host's name and what to do about it. */
 export class SshError extends Error {
-    constructor(readonly host: string, readonly field: string, readonly problem: string, readonly fix: string) {
+    constructor(
+        readonly host: string,
+        readonly field: string,
+        readonly problem: string,
+        readonly fix: string,
+    ) {
         super(`host ${host}: ${field}: ${problem}. Fix: ${fix}`);
         this.name = "SshError";
     }
@@ -52,7 +57,10 @@ const CONNECT_FAILED = 2;
 
 /** A failed dial attempt; `retry` when the error is about the connection, not about identity or credentials. */
 class DialFailure extends Error {
-    constructor(readonly error: SshError, readonly retry: boolean) {
+    constructor(
+        readonly error: SshError,
+        readonly retry: boolean,
+    ) {
         super(error.message);
     }
 }
@@ -90,8 +98,12 @@ export class SshSession {
         // As @pulumi/command: the agent of the environment unless one is named.
         const agent = target.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
         if (!target.privateKey && !target.password && !agent) {
-            throw new SshError(label, `${field}.privateKey`, "no private key, no password and no ssh-agent",
-                `set ${field}.privateKey (as a secret), ${field}.password or ${field}.agentSocketPath`);
+            throw new SshError(
+                label,
+                `${field}.privateKey`,
+                "no private key, no password and no ssh-agent",
+                `set ${field}.privateKey (as a secret), ${field}.password or ${field}.agentSocketPath`,
+            );
         }
         const via = target.proxy ? await SshSession.openHop(target.proxy, `${field}.proxy`, label) : undefined;
         const limit = target.dialErrorLimit ?? DEFAULT_DIAL_ATTEMPTS;
@@ -116,8 +128,13 @@ export class SshSession {
     }
 
     /** One attempt: the channel through the jump host (if any), TCP and the SSH handshake, within perDialTimeout. */
-    private static async dial(target: SshTarget, agent: string | undefined, field: string, label: string,
-        via: SshSession | undefined): Promise<Client> {
+    private static async dial(
+        target: SshTarget,
+        agent: string | undefined,
+        field: string,
+        label: string,
+        via: SshSession | undefined,
+    ): Promise<Client> {
         const { host, port = 22, user: username = "root", privateKey, password } = target;
         const limitMs = (target.perDialTimeout ?? DEFAULT_PER_DIAL_TIMEOUT_S) * 1000;
         const started = Date.now();
@@ -126,9 +143,13 @@ export class SshSession {
         let sock: ConnectConfig["sock"];
         if (via) {
             sock = await via.forward(host, port, limitMs).catch((err: Error & { reason?: number; level?: string }) => {
-                throw fail("host", `the jump host cannot reach ${host}:${port} (${err.message})`,
-                    `check ${field}.host and ${field}.port as the jump host sees them, and that its sshd allows `
-                    + "TCP forwarding", err.reason === CONNECT_FAILED || err.level === "client-timeout");
+                throw fail(
+                    "host",
+                    `the jump host cannot reach ${host}:${port} (${err.message})`,
+                    `check ${field}.host and ${field}.port as the jump host sees them, and that its sshd allows ` +
+                        "TCP forwarding",
+                    err.reason === CONNECT_FAILED || err.level === "client-timeout",
+                );
             });
         }
         // The handshake gets what is left of the attempt's time (0: no limit).
@@ -143,7 +164,14 @@ export class SshSession {
         ];
         const credential = privateKey ? "privateKey" : password ? "password" : "agentSocketPath";
         const config: ConnectConfig = {
-            host, port, username, sock, readyTimeout, privateKey, password, agent,
+            host,
+            port,
+            username,
+            sock,
+            readyTimeout,
+            privateKey,
+            password,
+            agent,
             passphrase: target.privateKeyPassword,
             tryKeyboard: Boolean(password),
             authHandler: methods as ConnectConfig["authHandler"],
@@ -156,7 +184,8 @@ export class SshSession {
         };
         if (password) {
             client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) =>
-                finish(prompts.map(() => password)));
+                finish(prompts.map(() => password)),
+            );
         }
         return new Promise<Client>((resolve, reject) => {
             let settled = false;
@@ -170,18 +199,34 @@ export class SshSession {
                 settled = true;
                 client.end();
                 if (hostKeyRejected) {
-                    reject(fail("hostKey", "the host presented a different host key than the pinned one",
-                        `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`,
-                        false));
+                    reject(
+                        fail(
+                            "hostKey",
+                            "the host presented a different host key than the pinned one",
+                            `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`,
+                            false,
+                        ),
+                    );
                 } else if (err.level === "client-authentication") {
-                    reject(fail(credential, `user ${username} was refused (${err.message})`,
-                        `check ${field}.user and its credentials (its public key in the host's authorized_keys)`,
-                        false));
+                    reject(
+                        fail(
+                            credential,
+                            `user ${username} was refused (${err.message})`,
+                            `check ${field}.user and its credentials (its public key in the host's authorized_keys)`,
+                            false,
+                        ),
+                    );
                 } else {
                     // Only the connection itself is worth another attempt: refused, reset, timed out.
                     const transient = err.level === "client-socket" || err.level === "client-timeout";
-                    reject(fail("host", `cannot connect to ${host}:${port} (${err.message})`,
-                        `check ${field}.host, ${field}.port and that sshd is running`, transient));
+                    reject(
+                        fail(
+                            "host",
+                            `cannot connect to ${host}:${port} (${err.message})`,
+                            `check ${field}.host, ${field}.port and that sshd is running`,
+                            transient,
+                        ),
+                    );
                 }
             });
             try {
@@ -189,9 +234,14 @@ export class SshSession {
             } catch (err) {
                 // ssh2 reads the key before dialing: a malformed key or a wrong passphrase throws here.
                 settled = true;
-                reject(fail("privateKey", `cannot be read (${(err as Error).message})`,
-                    `set ${field}.privateKey to an OpenSSH or PEM key, ${field}.privateKeyPassword to its passphrase`,
-                    false));
+                reject(
+                    fail(
+                        "privateKey",
+                        `cannot be read (${(err as Error).message})`,
+                        `set ${field}.privateKey to an OpenSSH or PEM key, ${field}.privateKeyPassword to its passphrase`,
+                        false,
+                    ),
+                );
             }
         });
     }
@@ -200,10 +250,15 @@ export class SshSession {
     private forward(host: string, port: number, limitMs: number): Promise<NonNullable<ConnectConfig["sock"]>> {
         return new Promise((resolve, reject) => {
             let settled = false;
-            const timer = limitMs > 0 ? setTimeout(() => {
-                settled = true;
-                reject(Object.assign(new Error(`no answer within ${limitMs} ms`), { level: "client-timeout" }));
-            }, limitMs) : undefined;
+            const timer =
+                limitMs > 0
+                    ? setTimeout(() => {
+                          settled = true;
+                          reject(
+                              Object.assign(new Error(`no answer within ${limitMs} ms`), { level: "client-timeout" }),
+                          );
+                      }, limitMs)
+                    : undefined;
             this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) => {
                 clearTimeout(timer);
                 // A channel that opens after the attempt gave up is closed at once.
@@ -228,16 +283,27 @@ export class SshSession {
         return new Promise((resolve, reject) => {
             this.client.exec(command, (err, stream) => {
                 if (err) {
-                    return reject(new SshError(label, "connection", `cannot run a command (${err.message})`,
-                        "check the host's sshd logs"));
+                    return reject(
+                        new SshError(
+                            label,
+                            "connection",
+                            `cannot run a command (${err.message})`,
+                            "check the host's sshd logs",
+                        ),
+                    );
                 }
                 const out: Buffer[] = [];
                 const errOut: Buffer[] = [];
                 const timer = setTimeout(() => {
                     stream.close();
-                    reject(new SshError(label, "connection.commandTimeoutMs",
-                        `a remote step ran longer than ${limit} ms`,
-                        "raise connection.commandTimeoutMs or check the host (is dockerd hanging?)"));
+                    reject(
+                        new SshError(
+                            label,
+                            "connection.commandTimeoutMs",
+                            `a remote step ran longer than ${limit} ms`,
+                            "raise connection.commandTimeoutMs or check the host (is dockerd hanging?)",
+                        ),
+                    );
                 }, limit);
                 stream.on("data", (d: Buffer) => out.push(d));
                 stream.stderr.on("data", (d: Buffer) => errOut.push(d));
@@ -246,9 +312,14 @@ export class SshSession {
                     const stderr = Buffer.concat(errOut).toString("utf8");
                     const noSudo = /sudo: (a password is required|a terminal is required)/.test(stderr);
                     if (needsSudo(this.target) && noSudo) {
-                        return reject(new SshError(label, "connection.sudo",
-                            `user ${this.target.user} cannot run sudo without a password`,
-                            "give the user passwordless sudo (NOPASSWD) for this, or connect as root"));
+                        return reject(
+                            new SshError(
+                                label,
+                                "connection.sudo",
+                                `user ${this.target.user} cannot run sudo without a password`,
+                                "give the user passwordless sudo (NOPASSWD) for this, or connect as root",
+                            ),
+                        );
                     }
                     resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString("utf8"), stderr });
                 });
@@ -287,7 +358,10 @@ export function session(target: SshTarget): Promise<SshSession> {
     let s = pool.get(key);
     if (!s) {
         s = SshSession.open(normal);
-        s.then((opened) => opened.onGone(() => pool.delete(key)), () => pool.delete(key));
+        s.then(
+            (opened) => opened.onGone(() => pool.delete(key)),
+            () => pool.delete(key),
+        );
         pool.set(key, s);
     }
     return s;

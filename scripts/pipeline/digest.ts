@@ -49,8 +49,10 @@ function secretsOf(io: CliIo): string[] {
     const { secrets, unreadable, tooShort } = secretsFromEnvironment(io.env, (p) => fs.readFileSync(p, "utf8"));
     for (const p of unreadable) io.stderr(`pipeline: warning: cannot read ${p} to scrub it from the output\n`);
     for (const source of tooShort) {
-        io.stderr(`pipeline: warning: a secret from ${source} is too short to be scrubbed from the output;`
-            + " use a longer one\n");
+        io.stderr(
+            `pipeline: warning: a secret from ${source} is too short to be scrubbed from the output;` +
+                " use a longer one\n",
+        );
     }
     return secrets;
 }
@@ -103,9 +105,11 @@ function summaryLine(changes: FleetChanges): string {
     const hosts = new Set(changes.planned.flatMap((p) => (p.host && p.kind !== "gate" ? [p.host] : [])));
     const drifted = [...new Set(changes.drifted.map((d) => d.host))];
     const unreachable = changes.unreachable.map((u) => u.host);
-    return `${changes.planned.length} resource(s) change on ${hosts.size} of ${changes.hosts.length} host(s); `
-        + `drifted: ${drifted.length > 0 ? drifted.join(", ") : "none"}; `
-        + `unreachable: ${unreachable.length > 0 ? unreachable.join(", ") : "none"}`;
+    return (
+        `${changes.planned.length} resource(s) change on ${hosts.size} of ${changes.hosts.length} host(s); ` +
+        `drifted: ${drifted.length > 0 ? drifted.join(", ") : "none"}; ` +
+        `unreachable: ${unreachable.length > 0 ? unreachable.join(", ") : "none"}`
+    );
 }
 
 function review(args: string[], io: CliIo): number {
@@ -113,8 +117,13 @@ function review(args: string[], io: CliIo): number {
     if (!previewFile || !outDir) throw new UsageError("review PREVIEW OUTDIR");
     const secrets = secretsOf(io);
     const digest = writeReview(outDir, readPreview(previewFile), secrets);
-    io.stdout(scrubText(`review: fingerprint ${digest.fingerprint}\nreview: ${summaryLine(digest.changes)}\n`
-        + `review: digest ${path.join(outDir, "digest.md")} (${digest.markdown.length} characters)\n`, secrets));
+    io.stdout(
+        scrubText(
+            `review: fingerprint ${digest.fingerprint}\nreview: ${summaryLine(digest.changes)}\n` +
+                `review: digest ${path.join(outDir, "digest.md")} (${digest.markdown.length} characters)\n`,
+            secrets,
+        ),
+    );
     return EXIT.ok;
 }
 
@@ -137,17 +146,24 @@ function compare(args: string[], io: CliIo): number {
         lines = explainFingerprintChange(reviewedPlan, fresh.changes);
     } else {
         const empty: FleetChanges = { ...fresh.changes, planned: [], drifted: [], unreachable: [] };
-        lines = [`(no plan.json beside ${fingerprintFile}: only the fresh plan can be described)`,
-            ...explainFingerprintChange(empty, fresh.changes)];
+        lines = [
+            `(no plan.json beside ${fingerprintFile}: only the fresh plan can be described)`,
+            ...explainFingerprintChange(empty, fresh.changes),
+        ];
     }
-    io.stderr(scrubText([
-        `apply: refused: the plan changed since the review (reviewed ${reviewed.slice(0, 12)}…,`
-            + ` now ${fresh.fingerprint.slice(0, 12)}…).`,
-        "apply: what changed since the review:",
-        ...lines.map((l) => `  - ${l}`),
-        "apply: nothing was applied. Review again (run the review stage, read the new digest) and apply that review.",
-        "",
-    ].join("\n"), secrets));
+    io.stderr(
+        scrubText(
+            [
+                `apply: refused: the plan changed since the review (reviewed ${reviewed.slice(0, 12)}…,` +
+                    ` now ${fresh.fingerprint.slice(0, 12)}…).`,
+                "apply: what changed since the review:",
+                ...lines.map((l) => `  - ${l}`),
+                "apply: nothing was applied. Review again (run the review stage, read the new digest) and apply that review.",
+                "",
+            ].join("\n"),
+            secrets,
+        ),
+    );
     return EXIT.planChanged;
 }
 
@@ -256,7 +272,9 @@ function keyfiles(args: string[], io: CliIo): number {
  * written), and a very long line is passed on in pieces, holding back what could be the start of a secret.
  */
 export async function scrubStream(
-    input: NodeJS.ReadableStream, write: (text: string) => void, secrets: string[],
+    input: NodeJS.ReadableStream,
+    write: (text: string) => void,
+    secrets: string[],
 ): Promise<void> {
     const holdBack = Math.max(0, ...secrets.flatMap(secretVariants).map((s) => s.length)) - 1;
     const decoder = new StringDecoder("utf8");
@@ -306,13 +324,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const [command, ...args] = argv;
     try {
         switch (command) {
-            case "review": return review(args, io);
-            case "compare": return compare(args, io);
-            case "drift": return drift(args, io);
-            case "failure": return failure(args, io);
-            case "keyfiles": return keyfiles(args, io);
-            case "scrub": return await scrub(args, io);
-            default: throw new UsageError(USAGE);
+            case "review":
+                return review(args, io);
+            case "compare":
+                return compare(args, io);
+            case "drift":
+                return drift(args, io);
+            case "failure":
+                return failure(args, io);
+            case "keyfiles":
+                return keyfiles(args, io);
+            case "scrub":
+                return await scrub(args, io);
+            default:
+                throw new UsageError(USAGE);
         }
     } catch (e) {
         if (e instanceof UsageError) {

@@ -20,7 +20,9 @@ function sdkProviderHost() {
             // next
         }
     }
-    console.error(`pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed in ${process.cwd()}. Fix: npm install @pulumi/pulumi`);
+    console.error(
+        `pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed in ${process.cwd()}. Fix: npm install @pulumi/pulumi`,
+    );
     process.exit(1);
 }
 
@@ -44,7 +46,11 @@ Module._resolveFilename = function (request, ...rest) {
     try {
         return resolveFilename.call(this, request, ...rest);
     } catch (e) {
-        const m = e && e.code === "MODULE_NOT_FOUND" && path.isAbsolute(request) && /^(.*)[/\\](components[/\\].+)$/.exec(request);
+        const m =
+            e &&
+            e.code === "MODULE_NOT_FOUND" &&
+            path.isAbsolute(request) &&
+            /^(.*)[/\\](components[/\\].+)$/.exec(request);
         if (m && !/[/\\]dist$/.test(m[1])) {
             try {
                 return resolveFilename.call(this, path.join(m[1], "dist", m[2]), ...rest);

@@ -19,7 +19,10 @@ const { LanguageServer } = fromProject("@pulumi/pulumi/automation/server");
 const sdkVersion = fromProject("@pulumi/pulumi/package.json").version;
 const { registerTypeScript } = require("./typescript-loader");
 
-const engineAddress = process.argv.slice(2).reverse().find((a) => /^[\w.\[\]:-]+:\d+$/.test(a));
+const engineAddress = process.argv
+    .slice(2)
+    .reverse()
+    .find((a) => /^[\w.\[\]:-]+:\d+$/.test(a));
 const debug = /^(1|true|yes)$/i.test(process.env.HDH_DEBUG || "");
 /**
  * An expected failure of the program: a RunError, a ResourceError that hides its stack, or a message that carries
@@ -119,7 +122,9 @@ function runPlugin(call) {
         finish(127);
     });
     // "close": the process has exited and both pipes are drained, so the exit code goes out last.
-    child.on("close", (code, signal) => finish(code ?? (signal ? 128 + (require("os").constants.signals[signal] || 0) : 1)));
+    child.on("close", (code, signal) =>
+        finish(code ?? (signal ? 128 + (require("os").constants.signals[signal] || 0) : 1)),
+    );
     call.on("cancelled", () => {
         ended = true;
         children.delete(child);

@@ -25,8 +25,21 @@ function findTsconfig(dir) {
 function registerTypeScript(dir, resolve) {
     const tsconfig = findTsconfig(dir);
     // No tsconfig.json (allowed by Pulumi): the official host's defaults, not ts-node's (which TS 5.9 refuses).
-    const options = { transpileOnly: true, dir, ...(tsconfig ? {} : { skipProject: true, compilerOptions: {
-        target: "es2020", module: "commonjs", moduleResolution: "node", sourceMap: true } }) };
+    const options = {
+        transpileOnly: true,
+        dir,
+        ...(tsconfig
+            ? {}
+            : {
+                  skipProject: true,
+                  compilerOptions: {
+                      target: "es2020",
+                      module: "commonjs",
+                      moduleResolution: "node",
+                      sourceMap: true,
+                  },
+              }),
+    };
     const versions = ["ts-node", "typescript"].map((id) => require(resolve(`${id}/package.json`)).version);
     const config = tsconfig ? fs.readFileSync(tsconfig, "utf8") : null;
     const salt = JSON.stringify([versions, options.compilerOptions ?? null, config]);

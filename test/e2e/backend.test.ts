@@ -27,7 +27,11 @@ interface Run {
 }
 
 /** Starts a command; the promise settles when it exits. */
-function start(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): { pid: number; done: Promise<Run> } {
+function start(
+    cmd: string,
+    args: string[],
+    opts: { cwd: string; env: NodeJS.ProcessEnv },
+): { pid: number; done: Promise<Run> } {
     const t0 = Date.now();
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -37,9 +41,11 @@ function start(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Pro
     const done = new Promise<Run>((resolve) =>
         child.on("close", (code, signal) => {
             const r = { code: code ?? (signal ? 128 : -1), stdout, stderr, ms: Date.now() - t0, pid: child.pid ?? -1 };
-            if (process.env.HDH_TEST_VERBOSE) console.log(`$ ${cmd} ${args.join(" ")} -> ${r.code}\n${stdout}${stderr}`);
+            if (process.env.HDH_TEST_VERBOSE)
+                console.log(`$ ${cmd} ${args.join(" ")} -> ${r.code}\n${stdout}${stderr}`);
             resolve(r);
-        }));
+        }),
+    );
     return { pid: child.pid ?? -1, done };
 }
 
@@ -90,33 +96,49 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
     const stacks: string[] = [];
     const journalOf = (stack: string) => path.join(project, `journal-${stack}.jsonl`);
 
-    const pulumiIn = (args: string[], extra: NodeJS.ProcessEnv = {}) => sh("pulumi", args, project, { ...env, ...extra });
+    const pulumiIn = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+        sh("pulumi", args, project, { ...env, ...extra });
     const ok = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
         const r = pulumiIn(args, extra);
         if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
         return r.stdout;
     };
-    const lock = (args: string[], extra: NodeJS.ProcessEnv = {}) => sh("bash", [LOCK, ...args], project, { ...env, ...extra });
+    const lock = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+        sh("bash", [LOCK, ...args], project, { ...env, ...extra });
     const lockedRun = (stack: string, runId: string, extra: NodeJS.ProcessEnv = {}) =>
-        start("bash", [LOCK, "run", "pulumi", "up", "--yes", "--non-interactive", "--stack", stack], { cwd: project, env: { ...env, HDH_RUN_ID: runId, ...extra } });
+        start("bash", [LOCK, "run", "pulumi", "up", "--yes", "--non-interactive", "--stack", stack], {
+            cwd: project,
+            env: { ...env, HDH_RUN_ID: runId, ...extra },
+        });
 
     function newStack(name: string, config: Record<string, string> = {}): string {
         const stack = `${name}-${process.pid}`;
         pulumiIn(["stack", "rm", "--yes", "--force", "--stack", stack]);
         ok(["stack", "init", stack]);
-        for (const [k, v] of Object.entries({ journal: journalOf(stack), ...config })) ok(["config", "set", "--stack", stack, k, v]);
+        for (const [k, v] of Object.entries({ journal: journalOf(stack), ...config }))
+            ok(["config", "set", "--stack", stack, k, v]);
         stacks.push(stack);
         return stack;
     }
 
     function exported(stack: string): Exported {
         const d = JSON.parse(ok(["stack", "export", "--stack", stack])).deployment;
-        return { resources: (d.resources ?? []).filter((r: { type: string }) => r.type === "pulumi-nodejs:dynamic:Resource"), pending: d.pending_operations ?? [] };
+        return {
+            resources: (d.resources ?? []).filter((r: { type: string }) => r.type === "pulumi-nodejs:dynamic:Resource"),
+            pending: d.pending_operations ?? [],
+        };
     }
 
     function journal(stack: string): { kind: string; phase: string; run: string; name: string; t: number }[] {
         const file = journalOf(stack);
-        return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+        return fs.existsSync(file)
+            ? fs
+                  .readFileSync(file, "utf8")
+                  .trim()
+                  .split("\n")
+                  .filter(Boolean)
+                  .map((l) => JSON.parse(l))
+            : [];
     }
 
     /** Each run's span of provider work [first start, last end]; spans of different runs must not overlap. */
@@ -148,7 +170,10 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
         url = execFileSync("bash", [POSTGRES, "url"], { encoding: "utf8" }).trim();
         project = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-backend-"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-        fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: hdh-backend-e2e\nruntime:\n  name: nodejs\nmain: index.js\n");
+        fs.writeFileSync(
+            path.join(project, "Pulumi.yaml"),
+            "name: hdh-backend-e2e\nruntime:\n  name: nodejs\nmain: index.js\n",
+        );
         fs.writeFileSync(path.join(project, "index.js"), PROGRAM);
         env = { ...pulumiEnv(), PULUMI_BACKEND_URL: url };
     });
@@ -182,7 +207,10 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
             const { PULUMI_BACKEND_URL: _unused, ...noBackend } = env;
             const asUser = { ...noBackend, PULUMI_HOME: home };
             // A fresh Pulumi home gets our language host and dynamic-provider launcher as setup installs them.
-            execFileSync("bash", [path.join(ROOT, "scripts/toolchain.sh"), "plugins"], { env: asUser, stdio: "inherit" });
+            execFileSync("bash", [path.join(ROOT, "scripts/toolchain.sh"), "plugins"], {
+                env: asUser,
+                stdio: "inherit",
+            });
             const login = sh("pulumi", ["login", url], project, asUser);
             expect(login.code).toBe(0);
             expect(login.stdout + login.stderr).toContain("Logged in to");
@@ -191,14 +219,21 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
             const stack = `login-${process.pid}`;
             stacks.push(stack);
             expect(sh("pulumi", ["stack", "init", stack], project, asUser).code).toBe(0);
-            for (const [k, v] of Object.entries({ journal: journalOf(stack), count: "1", sleepMs: "0" })) sh("pulumi", ["config", "set", "--stack", stack, k, v], project, asUser);
+            for (const [k, v] of Object.entries({ journal: journalOf(stack), count: "1", sleepMs: "0" }))
+                sh("pulumi", ["config", "set", "--stack", stack, k, v], project, asUser);
             const up = sh("pulumi", ["up", "--yes", "--stack", stack], project, asUser);
             expect(up.code).toBe(0);
             expect(up.stdout).toMatch(/\+ 2 created/); // the stack and slow-0
             // The state is rows of table pulumi_state (created by the CLI at first use), keyed like the file layout.
-            const keys = execFileSync("bash", [POSTGRES, "psql", "-tAc", `select key from pulumi_state where key like '%/${stack}%' order by key`], { encoding: "utf8" });
+            const keys = execFileSync(
+                "bash",
+                [POSTGRES, "psql", "-tAc", `select key from pulumi_state where key like '%/${stack}%' order by key`],
+                { encoding: "utf8" },
+            );
             expect(keys).toContain(`hdh_pulumi/.pulumi/stacks/hdh-backend-e2e/${stack}.json`);
-            expect(keys).toMatch(new RegExp(`hdh_pulumi/\\.pulumi/history/hdh-backend-e2e/${stack}/${stack}-\\d+\\.history\\.json`));
+            expect(keys).toMatch(
+                new RegExp(`hdh_pulumi/\\.pulumi/history/hdh-backend-e2e/${stack}/${stack}-\\d+\\.history\\.json`),
+            );
             // The login is remembered as the URL itself: with the passfile form, no password lands in credentials.json.
             expect(JSON.parse(fs.readFileSync(path.join(home, "credentials.json"), "utf8")).current).toBe(url);
         } finally {
@@ -210,7 +245,9 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
         const stack = newStack("race", { count: "2", sleepMs: "5000" });
         const a = lockedRun(stack, "A");
         const status = await heldLock(stack);
-        const holder = /held by (\S+)@(\S+) \(pid (\d+)\), taken (\S+), \d+s ago: that pulumi is still running/.exec(status);
+        const holder = /held by (\S+)@(\S+) \(pid (\d+)\), taken (\S+), \d+s ago: that pulumi is still running/.exec(
+            status,
+        );
         expect(holder).not.toBeNull();
         const [, , host, pid] = holder as RegExpExecArray;
         expect(host).toBe(HOST);
@@ -221,9 +258,15 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
         expect(b.code).toBe(EX_HELD);
         expect(b.ms).toBeLessThan(10_000);
         // The CLI's own refusal names holder and time; ours adds the age and that the holder is alive.
-        expect(b.stderr).toContain("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.");
+        expect(b.stderr).toContain(
+            "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+        );
         expect(b.stderr).toMatch(new RegExp(`created by \\S+@${HOST} \\(pid ${pid}\\) at \\d{4}-\\d\\d-\\d\\dT`));
-        expect(b.stderr).toMatch(new RegExp(`lock: stack '${stack}' is locked; refused:\\n  held by \\S+@${HOST} \\(pid ${pid}\\), taken \\S+, \\d+s ago: that pulumi is still running`));
+        expect(b.stderr).toMatch(
+            new RegExp(
+                `lock: stack '${stack}' is locked; refused:\\n  held by \\S+@${HOST} \\(pid ${pid}\\), taken \\S+, \\d+s ago: that pulumi is still running`,
+            ),
+        );
         expect(b.stderr).not.toMatch(/postgres:\/\/hdh:[^*]/);
 
         const ra = await a.done;
@@ -257,9 +300,17 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
         expect(ra.code).toBe(0);
         expect(b.code).toBe(0);
         expect(b.stderr).toMatch(/lock: stack '\S+' is locked; waiting \(\d+s of 120s\):\n  held by/);
-        expect(journal(stack).filter((e) => e.phase === "start").map((e) => e.run).sort()).toEqual(["A", "A", "B", "B"]);
+        expect(
+            journal(stack)
+                .filter((e) => e.phase === "start")
+                .map((e) => e.run)
+                .sort(),
+        ).toEqual(["A", "A", "B", "B"]);
         expectNoInterleaving(stack);
-        const history = JSON.parse(ok(["stack", "history", "--json", "--stack", stack])) as { startTime: string; endTime: string }[];
+        const history = JSON.parse(ok(["stack", "history", "--json", "--stack", stack])) as {
+            startTime: string;
+            endTime: string;
+        }[];
         expect(history).toHaveLength(2);
         const [older, newer] = history.sort((p, q) => Date.parse(p.startTime) - Date.parse(q.startTime));
         expect(Date.parse(newer.startTime)).toBeGreaterThanOrEqual(Date.parse(older.endTime));
@@ -270,15 +321,33 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
         const stack = newStack("stale", { count: "2", sleepMs: "6000" });
         ok(["up", "--yes", "--stack", stack], { HDH_RUN_ID: "first" });
         // A run killed mid-update (SIGKILL: nothing of it gets to clean up).
-        const killed = start("pulumi", ["up", "--yes", "--non-interactive", "--stack", stack], { cwd: project, env: { ...env, HDH_RUN_ID: "killed" } });
+        const killed = start("pulumi", ["up", "--yes", "--non-interactive", "--stack", stack], {
+            cwd: project,
+            env: { ...env, HDH_RUN_ID: "killed" },
+        });
         await heldLock(stack);
         for (let i = 0; i < 100 && !journal(stack).some((e) => e.run === "killed"); i++) await sleep(200);
-        const children = sh("pgrep", ["-P", String(killed.pid)], project, env).stdout.split("\n").filter(Boolean).map(Number);
-        const langHosts = children.filter((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("language-host.js"); } catch { return false; } });
+        const children = sh("pgrep", ["-P", String(killed.pid)], project, env)
+            .stdout.split("\n")
+            .filter(Boolean)
+            .map(Number);
+        const langHosts = children.filter((p) => {
+            try {
+                return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("language-host.js");
+            } catch {
+                return false;
+            }
+        });
         process.kill(killed.pid, "SIGKILL");
         await killed.done;
         // Its dynamic-provider host is @pulumi/pulumi's and would sleep on as an orphan: ended here, by pid.
-        for (const p of children.filter((c) => !langHosts.includes(c))) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+        for (const p of children.filter((c) => !langHosts.includes(c))) {
+            try {
+                process.kill(p, "SIGKILL");
+            } catch {
+                /* gone */
+            }
+        }
         await sleep(2500);
 
         try {
@@ -289,10 +358,14 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
             const next = await lockedRun(stack, "next").done;
             expect(next.code).toBe(EX_STALE);
             expect(next.stderr).toContain("error: the stack is currently locked by 1 lock(s).");
-            const stale = new RegExp(`STALE: held by \\S+@${HOST} \\(pid ${killed.pid}\\), taken \\S+, (\\d+)s ago: pid ${killed.pid} is no longer running on ${HOST}`);
+            const stale = new RegExp(
+                `STALE: held by \\S+@${HOST} \\(pid ${killed.pid}\\), taken \\S+, (\\d+)s ago: pid ${killed.pid} is no longer running on ${HOST}`,
+            );
             expect(next.stderr).toMatch(stale);
             expect(Number((stale.exec(next.stderr) as RegExpExecArray)[1])).toBeGreaterThanOrEqual(2);
-            expect(next.stderr).toContain(`lock.sh clear --stack ${stack}\` (it runs the CLI's own \`pulumi cancel --stack ${stack} --yes\``);
+            expect(next.stderr).toContain(
+                `lock.sh clear --stack ${stack}\` (it runs the CLI's own \`pulumi cancel --stack ${stack} --yes\``,
+            );
             expect(next.ms).toBeLessThan(10_000); // no waiting on a stale lock, even if asked
             const waited = await lockedRun(stack, "next", { HDH_LOCK_WAIT: "60" }).done;
             expect(waited.code).toBe(EX_STALE);
@@ -316,7 +389,13 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
             expect(state.resources.map((r) => r.inputs?.run)).toEqual(["after", "after"]);
             expect(state.pending).toEqual([]);
         } finally {
-            for (const p of children) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+            for (const p of children) {
+                try {
+                    process.kill(p, "SIGKILL");
+                } catch {
+                    /* gone */
+                }
+            }
         }
     });
 
@@ -369,9 +448,16 @@ describe("policy pack (policypack/, started through our language host's RunPlugi
         execFileSync("bash", [POSTGRES, "start"], { stdio: "inherit" });
         project = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-policy-"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-        fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: hdh-policy-e2e\nruntime:\n  name: nodejs\nmain: index.js\n");
+        fs.writeFileSync(
+            path.join(project, "Pulumi.yaml"),
+            "name: hdh-policy-e2e\nruntime:\n  name: nodejs\nmain: index.js\n",
+        );
         fs.writeFileSync(path.join(project, "index.js"), POLICY_PROGRAM);
-        env = { ...pulumiEnv(), PULUMI_BACKEND_URL: execFileSync("bash", [POSTGRES, "url"], { encoding: "utf8" }).trim(), HDH_TEST_MARK: stack };
+        env = {
+            ...pulumiEnv(),
+            PULUMI_BACKEND_URL: execFileSync("bash", [POSTGRES, "url"], { encoding: "utf8" }).trim(),
+            HDH_TEST_MARK: stack,
+        };
         pulumiIn(["stack", "rm", "--yes", "--force", "--stack", stack]);
         expect(pulumiIn(["stack", "init", stack]).code).toBe(0);
     });
@@ -398,12 +484,24 @@ describe("policy pack (policypack/, started through our language host's RunPlugi
         expect(r.code).toBe(1);
         const out = r.stdout + r.stderr;
         expect(out).toContain("policy-pack: 5 mandatory, 1 advisory violation(s)");
-        expect(out).toContain("[mandatory] pinned-host-key: host h1: connection.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin connection.hostKey instead)");
-        expect(out).toContain("[mandatory] userns-remap-on: host h2: settings[\"userns-remap\"] is not set: root in a container would be root on the host");
-        expect(out).toContain("[mandatory] authorization-on: host h2: no Authorization step: Docker would not enforce the authorization plugin");
-        expect(out).toMatch(/\[mandatory\] same-policy-per-fleet: fleet prod: host h3 gets policy files [0-9a-f]{12}, not the [0-9a-f]{12} of h1, h2; differing: data\.json/);
-        expect(out).toContain("[mandatory] plugin-image-pinned: host h1: plugin reference localhost:5000/hdh/opa-authz:latest is :latest: pin a version tag or a digest");
-        expect(out).toContain("[advisory] docker-version-floor: host h3: Docker 19.03.15 is older than the floor 20.10.0");
+        expect(out).toContain(
+            "[mandatory] pinned-host-key: host h1: connection.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin connection.hostKey instead)",
+        );
+        expect(out).toContain(
+            '[mandatory] userns-remap-on: host h2: settings["userns-remap"] is not set: root in a container would be root on the host',
+        );
+        expect(out).toContain(
+            "[mandatory] authorization-on: host h2: no Authorization step: Docker would not enforce the authorization plugin",
+        );
+        expect(out).toMatch(
+            /\[mandatory\] same-policy-per-fleet: fleet prod: host h3 gets policy files [0-9a-f]{12}, not the [0-9a-f]{12} of h1, h2; differing: data\.json/,
+        );
+        expect(out).toContain(
+            "[mandatory] plugin-image-pinned: host h1: plugin reference localhost:5000/hdh/opa-authz:latest is :latest: pin a version tag or a digest",
+        );
+        expect(out).toContain(
+            "[advisory] docker-version-floor: host h3: Docker 19.03.15 is older than the floor 20.10.0",
+        );
         expect(out).toContain("policy-pack: blocked by mandatory policies");
         expect(out).not.toContain("PRIVATE-KEY-MATERIAL"); // the pack sees the secret connection, never prints it
     });
@@ -414,19 +512,26 @@ describe("policy pack (policypack/, started through our language host's RunPlugi
         const r = check("", ["--config", cfg]);
         expect(r.code).toBe(0);
         expect(r.stderr).toContain("policy-pack: 0 mandatory, 3 advisory violation(s)");
-        expect(r.stderr).toContain("[advisory] docker-version-floor: host h1: Docker 20.10.24+dfsg1 is older than the floor 24.0.0");
+        expect(r.stderr).toContain(
+            "[advisory] docker-version-floor: host h1: Docker 20.10.24+dfsg1 is older than the floor 24.0.0",
+        );
     });
 
     test("no policy-pack process outlives the preview", () => {
         // Ours only: the pack inherits the CLI's environment, which carries this suite's mark.
-        const ours = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-            try {
-                return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("run-policy-pack") &&
-                    fs.readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(`HDH_TEST_MARK=${stack}`);
-            } catch {
-                return false;
-            }
-        });
+        const ours = fs
+            .readdirSync("/proc")
+            .filter((p) => /^\d+$/.test(p))
+            .filter((p) => {
+                try {
+                    return (
+                        fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("run-policy-pack") &&
+                        fs.readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(`HDH_TEST_MARK=${stack}`)
+                    );
+                } catch {
+                    return false;
+                }
+            });
         expect(ours).toEqual([]);
     });
 });

@@ -24,8 +24,18 @@ function program(jumpHostKey: string) {
     return async () => {
         const host = new HardenedDockerHost("h2", {
             connection: {
-                host: "127.0.0.1", port: target!.bastionPort, user: "deploy", agentSocketPath: agentSocket, hostKey: target!.hostKey,
-                proxy: { host: bastion!.address, port: bastion!.port, user: "deploy", agentSocketPath: agentSocket, hostKey: jumpHostKey },
+                host: "127.0.0.1",
+                port: target!.bastionPort,
+                user: "deploy",
+                agentSocketPath: agentSocket,
+                hostKey: target!.hostKey,
+                proxy: {
+                    host: bastion!.address,
+                    port: bastion!.port,
+                    user: "deploy",
+                    agentSocketPath: agentSocket,
+                    hostKey: jumpHostKey,
+                },
             },
             daemonConfig: { "insecure-registries": [fleet.registry] },
         });
@@ -43,7 +53,10 @@ async function stackWith(jumpHostKey: string): Promise<Stack> {
 beforeAll(async () => {
     const out = execFileSync("ssh-agent", ["-s", "-a", agentSocket], { encoding: "utf8" });
     agentPid = /SSH_AGENT_PID=(\d+)/.exec(out)?.[1] ?? "";
-    execFileSync("ssh-add", ["-q", fleet.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: "pipe" });
+    execFileSync("ssh-add", ["-q", fleet.keyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: agentSocket },
+        stdio: "pipe",
+    });
     daemonJsonBefore = onHost("h2", "cat /etc/docker/daemon.json 2>/dev/null || echo ABSENT");
 });
 
@@ -58,7 +71,9 @@ afterAll(async () => {
 describe("HardenedDockerHost through a jump host with an ssh-agent (Automation API)", () => {
     test("a wrong pinned key of the jump host is refused, naming connection.proxy.hostKey", async () => {
         stack = await stackWith(fleet.hosts.find((h) => h.name === "h3")!.hostKey);
-        await expect(stack.preview()).rejects.toThrow(/host h2: connection\.proxy\.hostKey: the host presented a different host key than the pinned one\. Fix:/);
+        await expect(stack.preview()).rejects.toThrow(
+            /host h2: connection\.proxy\.hostKey: the host presented a different host key than the pinned one\. Fix:/,
+        );
         expect(onHost("h2", "cat /etc/docker/daemon.json 2>/dev/null || echo ABSENT")).toBe(daemonJsonBefore);
     });
 

@@ -12,14 +12,24 @@ export interface ApiAnswer {
  * Sends one raw Docker API request to a fleet host's socket (the way any local user of the socket could),
  * so tests see exactly what the daemon and its authorization plugin answer. A body `{ file }` is sent from a file.
  */
-export function dockerApi(host: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): ApiAnswer {
+export function dockerApi(
+    host: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+): ApiAnswer {
     const sock = inventory().hosts.find((h) => h.name === host)?.dockerSocket;
     if (!sock) throw new Error(`no fleet host ${host}`);
     const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", sock, "-X", method];
     for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
     if (body !== undefined) {
-        if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) args.push("-H", "Content-Type: application/json");
-        const file = typeof body === "object" && body !== null && "file" in body ? String((body as { file: string }).file) : undefined;
+        if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type"))
+            args.push("-H", "Content-Type: application/json");
+        const file =
+            typeof body === "object" && body !== null && "file" in body
+                ? String((body as { file: string }).file)
+                : undefined;
         args.push("--data-binary", file ? `@${file}` : typeof body === "string" ? body : JSON.stringify(body));
     }
     args.push(`http://localhost${path}`);
@@ -32,7 +42,10 @@ export function dockerApi(host: string, method: string, path: string, body?: unk
     } catch {
         // plain text answer
     }
-    const message = typeof parsed === "object" && parsed !== null && "message" in parsed ? String((parsed as { message: unknown }).message) : text;
+    const message =
+        typeof parsed === "object" && parsed !== null && "message" in parsed
+            ? String((parsed as { message: unknown }).message)
+            : text;
     return { status: Number(out.slice(i + 1)), body: parsed, message };
 }
 

@@ -25,12 +25,16 @@ const fleet = inventory();
 const host = fleet.hosts[0];
 const stack = `enforce-${process.pid}`;
 const run = (args: string[]) => pulumiOk(ROOT, [...args, "--stack", stack]);
-const routes = (JSON.parse(fs.readFileSync(path.join(ROOT, "policies/testdata/routes.json"), "utf8")) as { routes: Route[] }).routes;
+const routes = (
+    JSON.parse(fs.readFileSync(path.join(ROOT, "policies/testdata/routes.json"), "utf8")) as { routes: Route[] }
+).routes;
 const image = `${fleet.registry}/hdh/busybox:1`;
 
 /** Fills the placeholders a route may use (policies/testdata/routes.json lists them). */
 function fill<T>(v: T, values: Record<string, string>): T {
-    return JSON.parse(JSON.stringify(v).replace(/\{(image|image_repo|image_tag|container|exec)\}/g, (_, k: string) => values[k])) as T;
+    return JSON.parse(
+        JSON.stringify(v).replace(/\{(image|image_repo|image_tag|container|exec)\}/g, (_, k: string) => values[k]),
+    ) as T;
 }
 
 /** A build context (tar with a Dockerfile FROM the test image), for the build routes. */
@@ -50,8 +54,19 @@ function deniedByPlugin(message: string): boolean {
 beforeAll(() => {
     removeStack(ROOT, stack);
     run(["stack", "init"]);
-    const h = { name: host.name, host: host.address, port: host.port, hostKey: host.hostKey, privateKeyPath: fleet.keyPath };
-    run(["config", "set-all", "--path", ...Object.entries(h).flatMap(([k, v]) => ["--plaintext", `hosts[0].${k}=${v}`])]);
+    const h = {
+        name: host.name,
+        host: host.address,
+        port: host.port,
+        hostKey: host.hostKey,
+        privateKeyPath: fleet.keyPath,
+    };
+    run([
+        "config",
+        "set-all",
+        "--path",
+        ...Object.entries(h).flatMap(([k, v]) => ["--plaintext", `hosts[0].${k}=${v}`]),
+    ]);
     run(["config", "set", "--path", "daemonConfig.insecure-registries[0]", fleet.registry]);
     run(["up", "--yes"]);
 }, 600_000);
@@ -59,7 +74,8 @@ beforeAll(() => {
 afterAll(() => {
     // What the allowed routes made goes first: with live-restore, containers would outlive the remap's end.
     const all = dockerApi(host.name, "GET", "/v1.41/containers/json?all=1").body as { Id: string }[];
-    for (const c of Array.isArray(all) ? all : []) dockerApi(host.name, "DELETE", `/v1.41/containers/${c.Id}?force=1&v=1`);
+    for (const c of Array.isArray(all) ? all : [])
+        dockerApi(host.name, "DELETE", `/v1.41/containers/${c.Id}?force=1&v=1`);
     pulumi(ROOT, ["destroy", "--yes", "--stack", stack]);
     removeStack(ROOT, stack);
     onHost(host.name, "rm -rf /etc/docker/tls");
@@ -67,15 +83,27 @@ afterAll(() => {
 
 test(`the policy refuses every known route and allows everyday work (${routes.length} routes, real requests)`, () => {
     expect(routes.length).toBeGreaterThan(40);
-    expect(dockerApi(host.name, "POST", `/v1.41/images/create?fromImage=${encodeURIComponent(image)}`).status).toBe(200);
-    const sleeper = dockerApi(host.name, "POST", "/v1.41/containers/create", { Image: image, User: "1000:1000", Cmd: ["sleep", "600"] });
+    expect(dockerApi(host.name, "POST", `/v1.41/images/create?fromImage=${encodeURIComponent(image)}`).status).toBe(
+        200,
+    );
+    const sleeper = dockerApi(host.name, "POST", "/v1.41/containers/create", {
+        Image: image,
+        User: "1000:1000",
+        Cmd: ["sleep", "600"],
+    });
     expect(sleeper.status).toBe(201);
     const container = (sleeper.body as { Id: string }).Id;
     expect(dockerApi(host.name, "POST", `/v1.41/containers/${container}/start`).status).toBe(204);
     const exec = dockerApi(host.name, "POST", `/v1.41/containers/${container}/exec`, { User: "1000", Cmd: ["true"] });
     expect(exec.status).toBe(201);
     const [repo, tag] = [image.slice(0, image.lastIndexOf(":")), image.slice(image.lastIndexOf(":") + 1)];
-    const values = { image, image_repo: encodeURIComponent(repo), image_tag: tag, container, exec: (exec.body as { Id: string }).Id };
+    const values = {
+        image,
+        image_repo: encodeURIComponent(repo),
+        image_tag: tag,
+        container,
+        exec: (exec.body as { Id: string }).Id,
+    };
     const context = buildContext();
 
     const rows: string[][] = [];
@@ -83,18 +111,32 @@ test(`the policy refuses every known route and allows everyday work (${routes.le
     for (const r of routes) {
         const headers = r.headers ?? {};
         const tar = headers["Content-Type"] === "application/x-tar";
-        const body = tar ? { file: context } : r.body === undefined || r.body === null ? undefined : fill(r.body, values);
+        const body = tar
+            ? { file: context }
+            : r.body === undefined || r.body === null
+              ? undefined
+              : fill(r.body, values);
         const answer = dockerApi(host.name, r.method, fill(r.path, values), body, headers);
         const refused = deniedByPlugin(answer.message);
-        const observed = refused ? `deny: ${answer.message.replace(/^.*hdh-authz(:latest)?: /, "")}` : `allow (HTTP ${answer.status})`;
+        const observed = refused
+            ? `deny: ${answer.message.replace(/^.*hdh-authz(:latest)?: /, "")}`
+            : `allow (HTTP ${answer.status})`;
         const ok = r.expect === "deny" ? refused && (!r.rule || answer.message.includes(`(rule ${r.rule})`)) : !refused;
         rows.push([ok ? "ok" : "WRONG", r.name, r.expect, observed.slice(0, 110)]);
-        if (!ok) wrong.push(`${r.name}: expected ${r.expect}${r.rule ? ` (rule ${r.rule})` : ""}, observed ${observed}`);
+        if (!ok)
+            wrong.push(`${r.name}: expected ${r.expect}${r.rule ? ` (rule ${r.rule})` : ""}, observed ${observed}`);
     }
     const width = Math.max(...rows.map((row) => row[1].length));
-    console.log(["route".padEnd(width + 6) + "expected  observed", ...rows.map(([ok, name, exp, obs]) => `${ok.padEnd(5)} ${name.padEnd(width)} ${exp.padEnd(9)} ${obs}`)].join("\n"));
+    console.log(
+        [
+            "route".padEnd(width + 6) + "expected  observed",
+            ...rows.map(([ok, name, exp, obs]) => `${ok.padEnd(5)} ${name.padEnd(width)} ${exp.padEnd(9)} ${obs}`),
+        ].join("\n"),
+    );
     const denies = routes.filter((r) => r.expect === "deny").length;
-    console.log(`${denies} refused routes and ${routes.length - denies} allowed commands tested; ${wrong.length} wrong`);
+    console.log(
+        `${denies} refused routes and ${routes.length - denies} allowed commands tested; ${wrong.length} wrong`,
+    );
     expect(wrong).toEqual([]);
 });
 
@@ -107,12 +149,29 @@ function certificates(clients: string[]): Record<string, string> {
     const sign = (name: string, cn: string, ext: string) => {
         ssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
         fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", `${name}.pem`, "-extfile", `${name}.ext`);
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            `${name}.csr`,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            `${name}.pem`,
+            "-extfile",
+            `${name}.ext`,
+        );
     };
     sign("server", "h1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
     for (const c of clients) sign(c, c, "extendedKeyUsage=clientAuth\n");
     const files: Record<string, string> = {};
-    for (const f of fs.readdirSync(dir)) if (/\.(pem|key)$/.test(f) && f !== "ca.key") files[f] = fs.readFileSync(path.join(dir, f), "utf8");
+    for (const f of fs.readdirSync(dir))
+        if (/\.(pem|key)$/.test(f) && f !== "ca.key") files[f] = fs.readFileSync(path.join(dir, f), "utf8");
     fs.rmSync(dir, { recursive: true });
     return files;
 }
@@ -121,7 +180,8 @@ test("named exceptions come from policy data: over TLS, a trusted identity and a
     // The operator's setup through the component: a TLS listener that verifies clients, and policy data naming
     // a trusted operator and a CI identity excepted from one rule only.
     const files = certificates(["ops-admin", "ci", "alice"]);
-    for (const [name, text] of Object.entries(files)) onHost(host.name, `mkdir -p /etc/docker/tls && umask 077 && cat > /etc/docker/tls/${name}`, text);
+    for (const [name, text] of Object.entries(files))
+        onHost(host.name, `mkdir -p /etc/docker/tls && umask 077 && cat > /etc/docker/tls/${name}`, text);
     const settings: [string, string][] = [
         ["daemonConfig.hosts[0]", "unix:///var/run/docker.sock"],
         ["daemonConfig.hosts[1]", "tcp://127.0.0.1:2376"],
@@ -136,14 +196,19 @@ test("named exceptions come from policy data: over TLS, a trusted identity and a
     // Without client verification the listener is refused at preview, before the host changes.
     const open = pulumi(ROOT, ["preview", "--stack", stack]);
     expect(open.code).not.toBe(0);
-    expect(open.stdout + open.stderr).toMatch(/host h1: daemonConfig\.hosts: "tcp:\/\/127\.0\.0\.1:2376" listens on the network without TLS client verification.*Fix:/);
+    expect(open.stdout + open.stderr).toMatch(
+        /host h1: daemonConfig\.hosts: "tcp:\/\/127\.0\.0\.1:2376" listens on the network without TLS client verification.*Fix:/,
+    );
     run(["config", "set", "--path", "daemonConfig.tlsverify", "true"]);
     run(["up", "--yes"]);
 
     const create = (who: string, hostConfig: Record<string, unknown>) => {
-        const out = onHost(host.name, `curl -s -w '\\n%{http_code}' --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/${who}.pem --key /etc/docker/tls/${who}.key ` +
-            `-H 'Content-Type: application/json' -d @- https://127.0.0.1:2376/v1.41/containers/create`,
-            JSON.stringify({ Image: image, User: "1000", HostConfig: hostConfig }));
+        const out = onHost(
+            host.name,
+            `curl -s -w '\\n%{http_code}' --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/${who}.pem --key /etc/docker/tls/${who}.key ` +
+                `-H 'Content-Type: application/json' -d @- https://127.0.0.1:2376/v1.41/containers/create`,
+            JSON.stringify({ Image: image, User: "1000", HostConfig: hostConfig }),
+        );
         const i = out.lastIndexOf("\n");
         return { status: Number(out.slice(i + 1)), text: out.slice(0, i) };
     };
@@ -155,12 +220,18 @@ test("named exceptions come from policy data: over TLS, a trusted identity and a
         "ci privileged": create("ci", privileged),
         "alice host bind": create("alice", hostBind),
     };
-    console.log(Object.entries(observed).map(([k, v]) => `${k.padEnd(22)} HTTP ${v.status} ${v.text.slice(0, 100)}`).join("\n"));
+    console.log(
+        Object.entries(observed)
+            .map(([k, v]) => `${k.padEnd(22)} HTTP ${v.status} ${v.text.slice(0, 100)}`)
+            .join("\n"),
+    );
     expect(observed["ops-admin privileged"].status).toBe(201);
     expect(observed["ci host bind"].status).toBe(201);
     expect(observed["ci privileged"].text).toMatch(/authorization denied by plugin hdh-authz.*\(rule privileged\)/);
     expect(observed["alice host bind"].text).toMatch(/authorization denied by plugin hdh-authz.*\(rule bind_mount\)/);
     // The anonymous local socket is not excepted from anything.
-    expect(dockerApi(host.name, "POST", "/v1.41/containers/create", { Image: image, User: "1000", HostConfig: hostBind }).message)
-        .toMatch(/\(rule bind_mount\)/);
+    expect(
+        dockerApi(host.name, "POST", "/v1.41/containers/create", { Image: image, User: "1000", HostConfig: hostBind })
+            .message,
+    ).toMatch(/\(rule bind_mount\)/);
 });

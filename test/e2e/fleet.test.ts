@@ -10,7 +10,8 @@ const fleet = inventory();
 const hosts = fleet.hosts.map((h) => h.name).slice(0, 6);
 const stack = `fleet-${process.pid}`;
 const run = (args: string[]) => pulumiOk(ROOT, [...args, "--stack", stack]);
-const fleetScript = (...args: string[]) => require("node:child_process").execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), ...args]);
+const fleetScript = (...args: string[]) =>
+    require("node:child_process").execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), ...args]);
 const daemonJson = (h: string) => JSON.parse(onHost(h, "cat /etc/docker/daemon.json")) as Record<string, unknown>;
 const remapLine = (h: string, file: string) => onHost(h, `grep '^dockremap:' ${file} || true`).trim();
 const FAULT = "/etc/default/docker";
@@ -20,7 +21,10 @@ beforeAll(() => {
     removeStack(ROOT, stack);
     run(["stack", "init"]);
     const subset = `.fleet/inventory-fleet-suite.json`;
-    fs.writeFileSync(path.join(ROOT, subset), JSON.stringify({ ...fleet, hosts: fleet.hosts.filter((h) => hosts.includes(h.name)) }));
+    fs.writeFileSync(
+        path.join(ROOT, subset),
+        JSON.stringify({ ...fleet, hosts: fleet.hosts.filter((h) => hosts.includes(h.name)) }),
+    );
     run(["config", "set", "inventory", subset]);
     run(["config", "set", "--path", "users.h2", "deploy"]);
     run(["config", "set", "--path", "daemonConfig.insecure-registries[0]", fleet.registry]);
@@ -70,23 +74,34 @@ describe("HardenedDockerFleet on 6 hosts", () => {
         const batches = JSON.parse(run(["stack", "output", "batches"])) as string[][];
         expect(batches).toEqual([["h1"], ["h2", "h3"], ["h4", "h5"], ["h6"]]);
         for (let i = 1; i < batches.length; i++) {
-            expect(Math.min(...batches[i].map((h) => at[h]))).toBeGreaterThan(Math.max(...batches[i - 1].map((h) => at[h])));
+            expect(Math.min(...batches[i].map((h) => at[h]))).toBeGreaterThan(
+                Math.max(...batches[i - 1].map((h) => at[h])),
+            );
         }
         for (const h of hosts) expect(daemonJson(h)["max-concurrent-uploads"]).toBe(3);
     });
 
     test("a host whose dockerd fails to restart halts later batches: earlier hosts hardened, later ones untouched", () => {
         // The fault, on h2 only: dockerd refuses to start while daemon.json sets log-level (a key that needs a restart).
-        onHost("h2", `cat > ${FAULT} <<'EOS'
+        onHost(
+            "h2",
+            `cat > ${FAULT} <<'EOS'
 if grep -q log-level /etc/docker/daemon.json 2>/dev/null; then DOCKER_OPTS="--hdh-injected-fault"; fi
-EOS`);
-        const untouched = Object.fromEntries(["h4", "h5", "h6"].map((h) => [h, onHost(h, "cat /etc/docker/daemon.json")]));
+EOS`,
+        );
+        const untouched = Object.fromEntries(
+            ["h4", "h5", "h6"].map((h) => [h, onHost(h, "cat /etc/docker/daemon.json")]),
+        );
         run(["config", "set", "--path", "daemonConfig.log-level", "info"]);
-        const r = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack], { PULUMI_CONTINUE_ON_ERROR: "true" });
+        const r = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack], {
+            PULUMI_CONTINUE_ON_ERROR: "true",
+        });
         const out = r.stdout + r.stderr;
         expect(r.code).not.toBe(0);
         expect(out).toMatch(/host h2: .*(Docker|dockerd)/);
-        expect(out).toMatch(/rollout batch 2 of 4: 1 host\(s\) failed, more than rollout\.maxFailures \(0\): later batches halted\. Done: h1, h3\. Failed: h2\. .*Not started: h4, h5, h6/);
+        expect(out).toMatch(
+            /rollout batch 2 of 4: 1 host\(s\) failed, more than rollout\.maxFailures \(0\): later batches halted\. Done: h1, h3\. Failed: h2\. .*Not started: h4, h5, h6/,
+        );
         expect(daemonJson("h1")["log-level"]).toBe("info");
         expect(daemonJson("h3")["log-level"]).toBe("info");
         expect(daemonJson("h2")["log-level"]).toBeUndefined(); // rolled back
@@ -104,7 +119,8 @@ EOS`);
         const preview = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
         const shown = preview.stdout + preview.stderr;
         expect(preview.code).toBe(0);
-        for (const h of hosts.filter((x) => x !== "h4")) expect(shown).toMatch(new RegExp(`~ .*DaemonConfig: \\(update\\)[\\s\\S]*\\[urn=.*::${h}-daemon\\]`));
+        for (const h of hosts.filter((x) => x !== "h4"))
+            expect(shown).toMatch(new RegExp(`~ .*DaemonConfig: \\(update\\)[\\s\\S]*\\[urn=.*::${h}-daemon\\]`));
         const warnings = shown.split("\n").filter((l) => /warning: host h4: connection\.host: cannot connect/.test(l));
         expect(warnings.length).toBeGreaterThanOrEqual(1);
         expect(new Set(warnings.map((l) => l.trim().replace(/^.*warning: /, ""))).size).toBe(1);
@@ -124,23 +140,36 @@ EOS`);
     test("the report names a host drifted by a hand edit and gives the CIS section 2 rows per host", () => {
         onHost("h6", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);
         const out = path.join(ROOT, ".fleet-report", stack);
-        const r = require("node:child_process").spawnSync("bash", [path.join(ROOT, "scripts/fleet-report.sh"), "--stack", stack, "--out", out],
-            { encoding: "utf8", env: { ...process.env } });
+        const r = require("node:child_process").spawnSync(
+            "bash",
+            [path.join(ROOT, "scripts/fleet-report.sh"), "--stack", stack, "--out", out],
+            { encoding: "utf8", env: { ...process.env } },
+        );
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/^h6\s+drifted\b/m);
         expect(r.stdout).toMatch(/h6 drifted: changed on the host: daemon\.json icc/);
         const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
         expect(report.summary.consistent).toBe(false);
-        expect(report.hosts.filter((h: { status: string }) => h.status === "converged").map((h: { name: string }) => h.name))
-            .toEqual(["h1", "h2", "h3", "h4", "h5"]);
+        expect(
+            report.hosts
+                .filter((h: { status: string }) => h.status === "converged")
+                .map((h: { name: string }) => h.name),
+        ).toEqual(["h1", "h2", "h3", "h4", "h5"]);
         for (const h of report.hosts) {
-            expect(h.cis.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["2.1", "2.2", "2.9", "2.11", "2.15"]));
+            expect(h.cis.map((c: { id: string }) => c.id)).toEqual(
+                expect.arrayContaining(["2.1", "2.2", "2.9", "2.11", "2.15"]),
+            );
             // User namespaces (2.9) and the authorization plugin (2.11) are on everywhere.
             expect(h.cis.find((c: { title: string }) => /user namespace/i.test(c.title)).status).toBe("pass");
             expect(h.cis.find((c: { title: string }) => /authorization/i.test(c.title)).status).toBe("pass");
         }
-        expect(report.hosts.find((h: { name: string }) => h.name === "h6").cis.find((c: { id: string }) => c.id === "2.2").status).toBe("warn");
-        expect(fs.readFileSync(path.join(out, "report.xml"), "utf8")).toMatch(/<testcase [^>]*name="h6"[^>]*>\s*<failure/);
+        expect(
+            report.hosts.find((h: { name: string }) => h.name === "h6").cis.find((c: { id: string }) => c.id === "2.2")
+                .status,
+        ).toBe("warn");
+        expect(fs.readFileSync(path.join(out, "report.xml"), "utf8")).toMatch(
+            /<testcase [^>]*name="h6"[^>]*>\s*<failure/,
+        );
         expect(fs.readFileSync(path.join(out, "report.md"), "utf8")).toMatch(/\| 2\.2 /);
         run(["up", "--yes", "--skip-preview"]);
         expect(daemonJson("h6").icc).toBe(false);

@@ -16,7 +16,8 @@ const hostFile = (h: string, f: string) => onHost(h, `cat ${f} 2>/dev/null || ec
 const before: Record<string, { daemonJson: string; subuid: string }> = {};
 
 beforeAll(() => {
-    for (const h of hosts) before[h] = { daemonJson: hostFile(h, "/etc/docker/daemon.json"), subuid: hostFile(h, "/etc/subuid") };
+    for (const h of hosts)
+        before[h] = { daemonJson: hostFile(h, "/etc/docker/daemon.json"), subuid: hostFile(h, "/etc/subuid") };
     removeStack(ROOT, stack);
     run(["stack", "init"]);
     run(["config", "set", "inventory", inventoryOf(hosts)]);
@@ -46,7 +47,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         const r = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
         dockerApi("h1", "DELETE", `/v1.41/images/${encodeURIComponent(`${fleet.registry}/hdh/busybox:1`)}`);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/host h1: userns: changing userns-remap would hide 0 container\(s\) and 1 image\(s\).*Fix: .*allowDataRootMove/);
+        expect(r.stdout + r.stderr).toMatch(
+            /host h1: userns: changing userns-remap would hide 0 container\(s\) and 1 image\(s\).*Fix: .*allowDataRootMove/,
+        );
         expect(hostFile("h1", "/etc/docker/daemon.json")).toBe(before.h1.daemonJson);
     });
 
@@ -58,7 +61,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "rm", "policyDirectory"]);
         fs.rmSync(dir, { recursive: true });
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/policy: the policy does not compile, so no host was changed:[\s\S]*authz\.rego:\d+/);
+        expect(r.stdout + r.stderr).toMatch(
+            /policy: the policy does not compile, so no host was changed:[\s\S]*authz\.rego:\d+/,
+        );
         for (const h of hosts) {
             expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
             expect(hostFile(h, "/etc/subuid")).toBe(before[h].subuid);
@@ -71,7 +76,9 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "rm", "--path", "users.h1"]);
         // In a fleet a host that cannot be used does not stop the others' preview (the last gate fails at up).
         expect(r.code).toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/warning: host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /);
+        expect(r.stdout + r.stderr).toMatch(
+            /warning: host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /,
+        );
         expect(r.stdout + r.stderr).not.toContain(fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1]); // errors never show the key
     });
 
@@ -99,7 +106,11 @@ describe("HardenedDockerHost on the local fleet", () => {
             expect(cfg["userns-remap"]).toBe("dockremap");
             expect(cfg["authorization-plugins"]).toEqual(["hdh-authz"]);
             expect(cfg.icc).toBe(false);
-            const denied = dockerApi(h, "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
+            const denied = dockerApi(h, "POST", "/v1.41/containers/create", {
+                Image: `${fleet.registry}/hdh/busybox:1`,
+                User: "1000",
+                HostConfig: { Privileged: true },
+            });
             expect(denied.message).toMatch(/authorization denied by plugin hdh-authz(:latest)?: .*privileged/i);
         }
         // h2: alice's range [231072, 296608) is not overlapped; h3: the operator's keys survive.
@@ -144,27 +155,43 @@ describe("HardenedDockerHost on the local fleet", () => {
         const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
         run(["config", "rm", "--path", "daemonConfig.bip"]);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/host h1: applying daemon\.json \(restart\) failed.*Docker did not come back healthy with the new daemon\.json; the previous one was restored/s);
+        expect(r.stdout + r.stderr).toMatch(
+            /host h1: applying daemon\.json \(restart\) failed.*Docker did not come back healthy with the new daemon\.json; the previous one was restored/s,
+        );
         expect(onHost("h1", "sha256sum < /etc/docker/daemon.json")).toBe(sha);
         expect(onHost("h1", "docker version -f '{{.Server.Version}}'").trim()).toMatch(/^20\.10/);
         expect(run(["up", "--yes"])).not.toMatch(/updated|created|replaced|deleted/);
     });
 
     test("policy data changes (an allowed bind path) reach every host and are proven by the canary", () => {
-        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Binds: ["/var/shared:/data:ro"] } });
+        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", {
+            Image: `${fleet.registry}/hdh/busybox:1`,
+            User: "1000",
+            HostConfig: { Binds: ["/var/shared:/data:ro"] },
+        });
         expect(denied.message).toMatch(/rule bind_mount/);
         const current = JSON.parse(onHost("h3", "cat /etc/docker/policies/data.json"));
         const allow = [...current.docker.authz_config.bind_mounts, { path: "/var/shared", read_only: true }];
         allow.forEach((m: { path: string; read_only: boolean }, i: number) => {
             run(["config", "set", "--path", `policyData.docker.authz_config.bind_mounts[${i}].path`, m.path]);
-            run(["config", "set", "--path", `policyData.docker.authz_config.bind_mounts[${i}].read_only`, String(m.read_only)]);
+            run([
+                "config",
+                "set",
+                "--path",
+                `policyData.docker.authz_config.bind_mounts[${i}].read_only`,
+                String(m.read_only),
+            ]);
         });
         const preview = run(["preview", "--diff"]);
         expect(preview).toMatch(/data\.json/);
         expect(preview).toMatch(/\/var\/shared/);
         run(["up", "--yes"]);
         onHost("h3", "mkdir -p /var/shared"); // /var is the host's own (an overlay)
-        const allowed = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Binds: ["/var/shared:/data:ro"] } });
+        const allowed = dockerApi("h3", "POST", "/v1.41/containers/create", {
+            Image: `${fleet.registry}/hdh/busybox:1`,
+            User: "1000",
+            HostConfig: { Binds: ["/var/shared:/data:ro"] },
+        });
         expect(allowed.status).toBe(201);
         dockerApi("h3", "DELETE", `/v1.41/containers/${(allowed.body as { Id: string }).Id}?force=1`);
         run(["config", "rm", "policyData"]);
@@ -174,10 +201,14 @@ describe("HardenedDockerHost on the local fleet", () => {
     test("a policy that fails the canary never goes live: each host enforces the previous one", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-strict-policy-"));
         for (const f of fs.readdirSync(path.join(ROOT, "policies"))) {
-            if (f.endsWith(".rego") || f === "data.json") fs.copyFileSync(path.join(ROOT, "policies", f), path.join(dir, f));
+            if (f.endsWith(".rego") || f === "data.json")
+                fs.copyFileSync(path.join(ROOT, "policies", f), path.join(dir, f));
         }
         // Compiles, but refuses everyday work: the canary's compliant container is refused.
-        fs.writeFileSync(path.join(dir, "too_strict.rego"), 'package docker.authz\n\nimport rego.v1\n\ndeny contains "nothing may run today (rule too_strict)" if input.Method == "POST"\n');
+        fs.writeFileSync(
+            path.join(dir, "too_strict.rego"),
+            'package docker.authz\n\nimport rego.v1\n\ndeny contains "nothing may run today (rule too_strict)" if input.Method == "POST"\n',
+        );
         run(["config", "set", "policyDirectory", dir]);
         const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
         expect(r.code).not.toBe(0);
@@ -200,18 +231,31 @@ describe("HardenedDockerHost on the local fleet", () => {
 
     test("a plugin upgrade under enforcement runs in the announced order and never weakens the policy", () => {
         const tag = `0.1.0-e2e${process.pid}`;
-        execFileSync("bash", ["-c", `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`]);
+        execFileSync("bash", [
+            "-c",
+            `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`,
+        ]);
         run(["config", "set", "pluginImage", `${fleet.registry}/hdh/opa-authz:${tag}`]);
         const preview = run(["preview", "--diff"]);
-        expect(preview).toMatch(new RegExp(`reference\\s*:\\s*"localhost:5000/hdh/opa-authz:0\\.1\\.0" => "localhost:5000/hdh/opa-authz:${tag}"`));
+        expect(preview).toMatch(
+            new RegExp(
+                `reference\\s*:\\s*"localhost:5000/hdh/opa-authz:0\\.1\\.0" => "localhost:5000/hdh/opa-authz:${tag}"`,
+            ),
+        );
         expect(preview).toMatch(/changeProcedure\s*:\s*"new version enabled beside the enforcing one \(swap alias\);/);
         const pids = hosts.map(dockerdPid);
         run(["up", "--yes"]);
         for (const h of hosts) {
-            expect(onHost(h, "docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' hdh-authz").trim()).toBe(`${fleet.registry}/hdh/opa-authz:${tag} true`);
+            expect(onHost(h, "docker plugin inspect -f '{{.PluginReference}} {{.Enabled}}' hdh-authz").trim()).toBe(
+                `${fleet.registry}/hdh/opa-authz:${tag} true`,
+            );
             expect(onHost(h, "stat -c %a /var/run/docker.sock").trim()).toBe("660");
             expect(JSON.parse(hostFile(h, "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
-            const denied = dockerApi(h, "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
+            const denied = dockerApi(h, "POST", "/v1.41/containers/create", {
+                Image: `${fleet.registry}/hdh/busybox:1`,
+                User: "1000",
+                HostConfig: { Privileged: true },
+            });
             expect(denied.message).toMatch(/authorization denied by plugin hdh-authz/);
         }
         expect(hosts.map(dockerdPid)).toEqual(pids); // a reload, not a restart
@@ -225,11 +269,17 @@ describe("HardenedDockerHost on the local fleet", () => {
         onHost("h1", "rm -f /etc/docker/policies/authz.rego");
         onHost("h2", "sed -i '/^dockremap:/d' /etc/subuid");
         // An operator with root on h2 takes the plugin out of the request path, then disables it.
-        onHost("h2", `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`);
+        onHost(
+            "h2",
+            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`,
+        );
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
         onHost("h3", "sed -i '/^dockremap:/d' /etc/subgid");
         // ... and on h3 removes it altogether.
-        onHost("h3", `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`);
+        onHost(
+            "h3",
+            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`,
+        );
         const refresh = run(["refresh", "--yes", "--diff"]);
         expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);
         expect(refresh).toMatch(/authz\.rego/);
@@ -247,7 +297,11 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(JSON.parse(hostFile("h2", "/etc/docker/daemon.json"))["authorization-plugins"]).toEqual(["hdh-authz"]);
         expect(hostFile("h3", "/etc/subgid")).toMatch(/^dockremap:\d+:65536$/m);
         expect(onHost("h3", "docker plugin inspect -f '{{.Enabled}}' hdh-authz").trim()).toBe("true");
-        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", { Image: `${fleet.registry}/hdh/busybox:1`, User: "1000", HostConfig: { Privileged: true } });
+        const denied = dockerApi("h3", "POST", "/v1.41/containers/create", {
+            Image: `${fleet.registry}/hdh/busybox:1`,
+            User: "1000",
+            HostConfig: { Privileged: true },
+        });
         expect(denied.message).toMatch(/authorization denied by plugin hdh-authz/);
         const second = run(["up", "--yes"]);
         expect(second).not.toMatch(/updated|created|replaced|deleted/);

@@ -26,12 +26,18 @@ function backendUrl(): { url: string; password?: string } {
     const postgres = path.join(ROOT, "scripts/backend/postgres.sh");
     if (fs.existsSync(postgres)) {
         const started = execFileSync("bash", [postgres, "start"], { encoding: "utf8" });
-        const printed = started.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("postgres://")).pop();
+        const printed = started
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l.startsWith("postgres://"))
+            .pop();
         const url = printed ?? execFileSync("bash", [postgres, "url"], { encoding: "utf8" }).trim();
         // The password is in the pgpass file the URL names (passfile=): it must not show up anywhere either.
         const passfile = /[?&]passfile=([^&]+)/.exec(url)?.[1];
-        const password = passfile && fs.existsSync(decodeURIComponent(passfile))
-            ? fs.readFileSync(decodeURIComponent(passfile), "utf8").trim().split(":").slice(4).join(":") : undefined;
+        const password =
+            passfile && fs.existsSync(decodeURIComponent(passfile))
+                ? fs.readFileSync(decodeURIComponent(passfile), "utf8").trim().split(":").slice(4).join(":")
+                : undefined;
         return { url, password };
     }
     fs.mkdirSync(path.join(work, "backend"), { recursive: true });
@@ -67,7 +73,11 @@ const printed: { what: string; text: string }[] = [];
 
 function stage(name: "review" | "apply" | "drift", args: string[], passphraseFrom: "variable" | "file"): StageRun {
     const r = spawnSync("bash", [path.join(ROOT, "scripts/pipeline", `${name}.sh`), stack, ...args], {
-        cwd: ROOT, env: stageEnv(passphraseFrom), encoding: "utf8", timeout: 20 * 60_000, maxBuffer: 256 * 1024 * 1024,
+        cwd: ROOT,
+        env: stageEnv(passphraseFrom),
+        encoding: "utf8",
+        timeout: 20 * 60_000,
+        maxBuffer: 256 * 1024 * 1024,
     });
     const run = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     const call = `${name}.sh ${stack} ${args.join(" ")}`;
@@ -118,8 +128,9 @@ describe("the GitOps pipeline on 6 hosts", () => {
 
         // One daemon.json group for the 6 hosts, naming the key, its value and what it does to Docker.
         const six = "- **6 hosts** (h1, h2, h3, h4, h5, h6): ";
-        expect(md).toContain(`\n${six}daemon.json \`max-concurrent-downloads\`: added \`5\``
-            + " — reload (SIGHUP), no restart\n");
+        expect(md).toContain(
+            `\n${six}daemon.json \`max-concurrent-downloads\`: added \`5\`` + " — reload (SIGHUP), no restart\n",
+        );
         // The policy data change as a JSON path with old -> new, once for the 6 hosts.
         expect(md).toContain(`\n${six}policy data.json \`docker.authz_config.bind_mounts[0].path\``);
         expect(md).toContain("`docker.authz_config.bind_mounts[0].path`: `/etc/localtime` → `/srv/shared`");
@@ -127,8 +138,9 @@ describe("the GitOps pipeline on 6 hosts", () => {
         expect(count(md, "max-concurrent-downloads")).toBe(1);
         expect(count(md, "`docker.authz_config.bind_mounts[0].path`: ")).toBe(1);
         expect(md).not.toMatch(/h\d-(daemon|policy|plugin|authz|subids)/);
-        expect(md).toContain("### Hosts that differ from their group\n\n"
-            + "None: every host with changes matches its group.");
+        expect(md).toContain(
+            "### Hosts that differ from their group\n\n" + "None: every host with changes matches its group.",
+        );
         expect(md).toContain("### Drifted hosts (refresh found the host differs from the stack's state)\n\nNone.");
         expect(md).toMatch(/### Unreachable hosts[^\n]*\n\nNone\./);
         expect(md).toContain("1. reload: h1\n2. reload: h2, h3\n3. reload: h4, h5\n4. reload: h6");
@@ -156,24 +168,28 @@ describe("the GitOps pipeline on 6 hosts", () => {
         const r = ok(stage("drift", [out("drift-0")], "variable"), "drift");
         expect(r.stdout).toContain("drift: all 6 host(s) converged");
         const report = JSON.parse(read(out("drift-0"), "fleet-report.json"));
-        expect(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status]))
-            .toEqual(hosts.map((h) => [h, "converged"]));
+        expect(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status])).toEqual(
+            hosts.map((h) => [h, "converged"]),
+        );
         expect(read(out("drift-0"), "fleet-report.xml")).toMatch(/<testsuite name="fleet" tests="6" failures="0"/);
     });
 
     test("a hand edit on h3 after the review: apply refuses, names h3 and the key, applies nothing", () => {
         cli(["config", "set", "--path", "daemonConfig.max-concurrent-uploads", "4"]);
         ok(stage("review", [out("review-2")], "variable"), "review");
-        expect(read(out("review-2"), "digest.md"))
-            .toMatch(/^- \*\*6 hosts\*\* \([^)]*\): daemon\.json `max-concurrent-uploads`: added `4`/m);
+        expect(read(out("review-2"), "digest.md")).toMatch(
+            /^- \*\*6 hosts\*\* \([^)]*\): daemon\.json `max-concurrent-uploads`: added `4`/m,
+        );
 
-        onHost("h3", "sed -i 's/\"icc\": *false/\"icc\": true/' /etc/docker/daemon.json");
+        onHost("h3", 'sed -i \'s/"icc": *false/"icc": true/\' /etc/docker/daemon.json');
         expect(daemonJson("h3").icc).toBe(true);
         const r = stage("apply", [path.join(out("review-2"), "fingerprint"), out("apply-2")], "file");
         expect(r.code).toBe(3);
         expect(r.stderr).toContain("apply: refused: the plan changed since the review");
-        expect(r.stderr).toContain("  - h3 drifted since the review (changed on the host, found by refresh):"
-            + " daemon.json `icc` `false` → `true`");
+        expect(r.stderr).toContain(
+            "  - h3 drifted since the review (changed on the host, found by refresh):" +
+                " daemon.json `icc` `false` → `true`",
+        );
         expect(r.stderr).toContain("apply: nothing was applied.");
         for (const h of hosts) expect(daemonJson(h)["max-concurrent-uploads"]).toBeUndefined();
         expect(daemonJson("h3").icc).toBe(true);
@@ -183,30 +199,34 @@ describe("the GitOps pipeline on 6 hosts", () => {
         cli(["config", "rm", "--path", "daemonConfig.max-concurrent-uploads"]); // back to what is applied
         const r = stage("drift", [out("drift-1")], "file");
         expect(r.code).toBe(4);
-        expect(r.stderr).toContain("drift: h3 drifted: changed on the host: daemon.json icc false in the state,"
-            + " true on the host");
+        expect(r.stderr).toContain(
+            "drift: h3 drifted: changed on the host: daemon.json icc false in the state," + " true on the host",
+        );
         expect(r.stderr).toMatch(/drift: not converged: h3 \(drifted\); report in /);
         const report = JSON.parse(read(out("drift-1"), "fleet-report.json"));
-        expect(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status]))
-            .toEqual(hosts.map((h) => [h, h === "h3" ? "drifted" : "converged"]));
+        expect(report.hosts.map((h: { name: string; status: string }) => [h.name, h.status])).toEqual(
+            hosts.map((h) => [h, h === "h3" ? "drifted" : "converged"]),
+        );
         const junit = read(out("drift-1"), "fleet-report.xml");
         expect(junit).toMatch(/<testsuite name="fleet" tests="6" failures="1"/);
         expect(junit).toMatch(/<testcase classname="fleet" name="h3">\s*<failure type="drifted"/);
-        expect(junit).toContain("message=\"drifted: changed on the host: daemon.json icc false in the state,"
-            + " true on the host\"");
+        expect(junit).toContain(
+            'message="drifted: changed on the host: daemon.json icc false in the state,' + ' true on the host"',
+        );
         for (const h of hosts.filter((x) => x !== "h3")) {
             expect(junit).toContain(`<testcase classname="fleet" name="${h}"/>`);
         }
         expect(read(out("drift-1"), "fleet-report.md")).toMatch(/\| h3 \| drifted \|/);
-        expect(read(out("drift-1"), "digest.md"))
-            .toContain("- **h3**: daemon.json `icc`: `false` in the state, `true` on the host"
-                + " (this plan puts it back)");
+        expect(read(out("drift-1"), "digest.md")).toContain(
+            "- **h3**: daemon.json `icc`: `false` in the state, `true` on the host" + " (this plan puts it back)",
+        );
     });
 
     test("a review that sees the drift, then apply: the repair restarts Docker on h3 only", () => {
         ok(stage("review", [out("review-3")], "variable"), "review");
-        expect(read(out("review-3"), "digest.md"))
-            .toContain("- **1 host** (h3): daemon.json `icc`: `true` → `false` — restarts Docker");
+        expect(read(out("review-3"), "digest.md")).toContain(
+            "- **1 host** (h3): daemon.json `icc`: `true` → `false` — restarts Docker",
+        );
         ok(stage("apply", [path.join(out("review-3"), "fingerprint"), out("apply-3")], "file"), "apply");
         expect(daemonJson("h3").icc).toBe(false);
     });
@@ -227,11 +247,15 @@ describe("the GitOps pipeline on 6 hosts", () => {
 
     test("no secret in any output: stdout, stderr and every artifact are free of the passphrase and the key", () => {
         const key = fs.readFileSync(fleet.keyPath, "utf8");
-        const body = key.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("-----"));
+        const body = key
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l !== "" && !l.startsWith("-----"));
         const needles: { name: string; value: string }[] = [
             { name: "the passphrase", value: passphrase },
             { name: "the private key's base64 body", value: body.join("") },
-            ...body.filter((l) => l.length >= 16)
+            ...body
+                .filter((l) => l.length >= 16)
                 .map((value, i) => ({ name: `line ${i + 1} of the private key's body`, value })),
             ...(backend.password ? [{ name: "the backend's password", value: backend.password }] : []),
         ];
@@ -244,12 +268,22 @@ describe("the GitOps pipeline on 6 hosts", () => {
             }
         };
         walk(path.join(work, "out"));
-        expect(artifacts.map((a) => path.basename(a.what))).toEqual(expect.arrayContaining(["digest.md", "fingerprint",
-            "plan.json", "preview.json", "fleet-report.json", "fleet-report.md", "fleet-report.xml"]));
+        expect(artifacts.map((a) => path.basename(a.what))).toEqual(
+            expect.arrayContaining([
+                "digest.md",
+                "fingerprint",
+                "plan.json",
+                "preview.json",
+                "fleet-report.json",
+                "fleet-report.md",
+                "fleet-report.xml",
+            ]),
+        );
         expect(printed.length).toBeGreaterThan(10);
         // Named, never printed: a failure must not leak the secret it found.
         const leaks = [...printed, ...artifacts].flatMap(({ what, text }) =>
-            needles.filter((n) => text.includes(n.value)).map((n) => `${n.name} in ${what}`));
+            needles.filter((n) => text.includes(n.value)).map((n) => `${n.name} in ${what}`),
+        );
         expect(leaks).toEqual([]);
     });
 });

@@ -42,13 +42,19 @@ function program() {
         const t = args.target;
         const host = new HardenedDockerHost("safety", {
             connection: {
-                host: t.address, port: t.port, user: "root", hostKey: t.hostKey, label: t.name,
+                host: t.address,
+                port: t.port,
+                user: "root",
+                hostKey: t.hostKey,
+                label: t.name,
                 privateKey: pulumi.secret(fs.readFileSync(fleet.keyPath, "utf8")),
             },
             daemonConfig: {
                 "insecure-registries": [fleet.registry],
                 hosts: ["unix:///var/run/docker.sock", "tcp://127.0.0.1:2376"],
-                tlsverify: true, tlscacert: "/etc/docker/tls/ca.pem", tlscert: "/etc/docker/tls/server.pem",
+                tlsverify: true,
+                tlscacert: "/etc/docker/tls/ca.pem",
+                tlscert: "/etc/docker/tls/server.pem",
                 tlskey: "/etc/docker/tls/server.key",
             },
             plugin: { alias: args.alias, image: args.image },
@@ -83,14 +89,18 @@ const file = (h: string, f: string) => onHost(h, `cat ${f} 2>/dev/null || echo A
 const daemonJson = (h: string) => JSON.parse(onHost(h, "cat /etc/docker/daemon.json")) as Record<string, unknown>;
 const chain = (h: string) => (daemonJson(h)["authorization-plugins"] ?? []) as string[];
 /** SHA-256 over the live policy folder (names and contents). */
-const liveSha = (h: string) => onHost(h, "cd /etc/docker/policies && "
-    + "for f in *; do [ -f \"$f\" ] && { echo \"$f\"; cat \"$f\"; }; done | sha256sum").trim();
+const liveSha = (h: string) =>
+    onHost(
+        h,
+        "cd /etc/docker/policies && " + 'for f in *; do [ -f "$f" ] && { echo "$f"; cat "$f"; }; done | sha256sum',
+    ).trim();
 const TLS_CLIENT = "--cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/alice.pem --key /etc/docker/tls/alice.key";
 
 /** A container create over TLS as the untrusted identity alice (HTTP status and message). */
 function overTls(h: string, hostConfig: Record<string, unknown>, user = "1000"): { status: number; text: string } {
-    const curl = `curl -s -m 30 -w '\\n%{http_code}' ${TLS_CLIENT} -H 'Content-Type: application/json' -d @- `
-        + "https://127.0.0.1:2376/v1.41/containers/create";
+    const curl =
+        `curl -s -m 30 -w '\\n%{http_code}' ${TLS_CLIENT} -H 'Content-Type: application/json' -d @- ` +
+        "https://127.0.0.1:2376/v1.41/containers/create";
     const out = onHost(h, curl, JSON.stringify({ Image: IMAGE, User: user, HostConfig: hostConfig }));
     const i = out.lastIndexOf("\n");
     const status = Number(out.slice(i + 1));
@@ -146,8 +156,11 @@ function startLoop(h: string): void {
 
 /** Stops the client and returns its answers. */
 function stopLoop(h: string): string[] {
-    onHost(h, `touch ${LOOP}.stop; i=0; while [ -f ${LOOP}.pid ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done; `
-        + `[ -f ${LOOP}.pid ] && kill -9 "$(cat ${LOOP}.pid)" 2>/dev/null; rm -f ${LOOP}.pid; true`);
+    onHost(
+        h,
+        `touch ${LOOP}.stop; i=0; while [ -f ${LOOP}.pid ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done; ` +
+            `[ -f ${LOOP}.pid ] && kill -9 "$(cat ${LOOP}.pid)" 2>/dev/null; rm -f ${LOOP}.pid; true`,
+    );
     return onHost(h, `cat ${LOOP}.log 2>/dev/null || true`).split("\n").filter(Boolean);
 }
 
@@ -156,8 +169,9 @@ function expectNoneUnauthorized(lines: string[]): void {
     const privileged = lines.filter((l) => l.includes("-privileged "));
     const passed = privileged.filter((l) => !/^\S+ (403 .*authorization denied by plugin hdh-authz|000 )/.test(l));
     const refused = privileged.length - passed.length;
-    console.log(`${privileged.length} privileged requests during the change, ${refused} refused; others:\n`
-        + passed.join("\n"));
+    console.log(
+        `${privileged.length} privileged requests during the change, ${refused} refused; others:\n` + passed.join("\n"),
+    );
     expect(passed).toEqual([]);
     expect(privileged.filter((l) => l.startsWith("unix-privileged 403")).length).toBeGreaterThanOrEqual(5);
     expect(privileged.filter((l) => l.startsWith("tls-privileged 403")).length).toBeGreaterThanOrEqual(5);
@@ -172,8 +186,23 @@ function certificates(): Record<string, string> {
     const sign = (name: string, ext: string) => {
         ssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
         fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
-            "-out", `${name}.pem`, "-extfile", `${name}.ext`);
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            `${name}.csr`,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            `${name}.pem`,
+            "-extfile",
+            `${name}.ext`,
+        );
     };
     sign("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
     sign("alice", "extendedKeyUsage=clientAuth\n");
@@ -204,7 +233,8 @@ const seeded: Record<string, { subuid: string; subgid: string }> = {};
 beforeAll(async () => {
     for (const h of ["h5", "h6"]) {
         original[h] = {
-            subuid: file(h, "/etc/subuid"), subgid: file(h, "/etc/subgid"),
+            subuid: file(h, "/etc/subuid"),
+            subgid: file(h, "/etc/subgid"),
             daemonJson: file(h, "/etc/docker/daemon.json"),
         };
         expect(original[h].subuid).not.toMatch(/^dockremap:/m);
@@ -221,8 +251,11 @@ beforeAll(async () => {
     // A tag of the plugin for the upgrade: the same image under a new name in the registry.
     const manifest = "application/vnd.docker.distribution.manifest.v2+json";
     const manifests = "http://127.0.0.1:5000/v2/hdh/opa-authz/manifests";
-    execFileSync("bash", ["-c", `curl -sf -H 'Accept: ${manifest}' ${manifests}/${PLUGIN_VERSION} `
-        + `| curl -sf -X PUT -H 'Content-Type: ${manifest}' --data-binary @- ${manifests}/${UPGRADE_TAG}`]);
+    execFileSync("bash", [
+        "-c",
+        `curl -sf -H 'Accept: ${manifest}' ${manifests}/${PLUGIN_VERSION} ` +
+            `| curl -sf -X PUT -H 'Content-Type: ${manifest}' --data-binary @- ${manifests}/${UPGRADE_TAG}`,
+    ]);
     stack = await LocalWorkspace.createOrSelectStack(
         { stackName: `safety-${process.pid}`, projectName: "hdh-safety", program: program() },
         { workDir: work, envVars: pulumiEnv() as Record<string, string> },
@@ -240,7 +273,7 @@ afterAll(async () => {
         await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
     }
     const restore = (h: string, f: string, text: string) =>
-        (text === "ABSENT\n" ? onHost(h, `rm -f ${f}`) : onHost(h, `cat > ${f}`, text));
+        text === "ABSENT\n" ? onHost(h, `rm -f ${f}`) : onHost(h, `cat > ${f}`, text);
     for (const h of ["h5", "h6"]) {
         if (!original[h]) continue;
         restore(h, "/etc/subuid", original[h].subuid);
@@ -273,8 +306,13 @@ describe("safety on the failure paths (h5, h6)", () => {
         const r = await up();
         const answers = stopLoop("h5");
         expect(r.ok).toBe(false);
-        expect(r.out).toMatch(new RegExp("host h5: .*canary \\(staged policy, not live\\): a compliant container would "
-            + "be refused: nothing may run today \\(rule too_strict\\)", "s"));
+        expect(r.out).toMatch(
+            new RegExp(
+                "host h5: .*canary \\(staged policy, not live\\): a compliant container would " +
+                    "be refused: nothing may run today \\(rule too_strict\\)",
+                "s",
+            ),
+        );
         expect(r.out).toMatch(/the new policy was not made live; the live one is unchanged and plugin hdh-authz/);
         // Not one request was decided by the new policy, and none was left unchecked.
         expect(answers.filter((l) => l.includes("too_strict"))).toEqual([]);
@@ -289,19 +327,27 @@ describe("safety on the failure paths (h5, h6)", () => {
         const before = liveSha("h5");
         const pid = dockerdPid("h5");
         // The docker CLI's own requests are refused; the binary check's are not (it sends no docker User-Agent).
-        args.policyDirectory = policyWith("cli_create.rego", [
-            'deny contains "the docker CLI may not create containers (rule cli_create)" if {',
-            '\tendswith(input.PathPlain, "/containers/create")',
-            '\tcontains(object.get(input.Headers, "User-Agent", ""), "Docker-Client")',
-            "}",
-        ].join("\n"));
+        args.policyDirectory = policyWith(
+            "cli_create.rego",
+            [
+                'deny contains "the docker CLI may not create containers (rule cli_create)" if {',
+                '\tendswith(input.PathPlain, "/containers/create")',
+                '\tcontains(object.get(input.Headers, "User-Agent", ""), "Docker-Client")',
+                "}",
+            ].join("\n"),
+        );
         startLoop("h5");
         const r = await up();
         const answers = stopLoop("h5");
         expect(r.ok).toBe(false);
-        expect(r.out).toMatch(new RegExp("canary: a compliant container was refused: .*\\(rule cli_create\\).*; the "
-            + "previous policy files are back; plugin hdh-authz enforces it and the canary passes again; "
-            + "Docker answers", "s"));
+        expect(r.out).toMatch(
+            new RegExp(
+                "canary: a compliant container was refused: .*\\(rule cli_create\\).*; the " +
+                    "previous policy files are back; plugin hdh-authz enforces it and the canary passes again; " +
+                    "Docker answers",
+                "s",
+            ),
+        );
         expectNoneUnauthorized(answers);
         expect(liveSha("h5")).toBe(before);
         expect(chain("h5")).toEqual(["hdh-authz"]);
@@ -347,7 +393,11 @@ describe("safety on the failure paths (h5, h6)", () => {
         expect(inspected.trim()).toBe(`${args.image} true`);
         expect(onHost("h5", "docker plugin ls --format '{{.Name}}'").trim()).toBe("hdh-authz2:latest");
         expect(chain("h5")).toEqual(["hdh-authz2"]);
-        expect(onHost("h5", "ls /etc/docker/policies").split("\n").filter((f) => f.startsWith("hdh-"))).toEqual([]);
+        expect(
+            onHost("h5", "ls /etc/docker/policies")
+                .split("\n")
+                .filter((f) => f.startsWith("hdh-")),
+        ).toEqual([]);
         expect(dockerdPid("h5")).toBe(pid);
         expectOldPolicyEnforced("h5", "hdh-authz2");
     });

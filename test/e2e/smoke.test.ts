@@ -11,8 +11,13 @@ const host = fleet.hosts[0];
 
 function configFor(file: string, content: string): Record<string, string> {
     return {
-        host: host.address, port: String(host.port), hostKey: host.hostKey, keyPath: fleet.keyPath,
-        label: host.name, path: file, content,
+        host: host.address,
+        port: String(host.port),
+        hostKey: host.hostKey,
+        keyPath: fleet.keyPath,
+        label: host.name,
+        path: file,
+        content,
     };
 }
 
@@ -22,7 +27,8 @@ describe("toolchain smoke: pulumi CLI", () => {
     beforeAll(() => {
         removeStack(project, stack);
         pulumiOk(project, ["stack", "init", stack]);
-        for (const [k, v] of Object.entries(configFor(file, "first"))) pulumiOk(project, ["config", "set", "--stack", stack, k, v]);
+        for (const [k, v] of Object.entries(configFor(file, "first")))
+            pulumiOk(project, ["config", "set", "--stack", stack, k, v]);
     });
     afterAll(() => removeStack(project, stack));
 
@@ -64,7 +70,9 @@ describe("toolchain smoke: pulumi CLI", () => {
         const r = pulumi(project, ["up", "--yes", "--stack", stack]);
         pulumiOk(project, ["config", "set", "--stack", stack, "hostKey", host.hostKey]);
         expect(r.code).not.toBe(0);
-        expect(r.stdout + r.stderr).toMatch(/host h1: connection.hostKey: the host presented a different host key.*Fix:/);
+        expect(r.stdout + r.stderr).toMatch(
+            /host h1: connection.hostKey: the host presented a different host key.*Fix:/,
+        );
     });
 });
 

@@ -73,7 +73,10 @@ export function pulumiOk(cwd: string, args: string[], extraEnv: NodeJS.ProcessEn
 
 /** Runs a shell command inside a fleet host (as its root), bypassing SSH: the tests' own view of the host. */
 export function onHost(host: string, script: string, input?: string): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), "exec", host, "sh", "-c", script], { encoding: "utf8", input });
+    return execFileSync("bash", [path.join(ROOT, "scripts/fleet.sh"), "exec", host, "sh", "-c", script], {
+        encoding: "utf8",
+        input,
+    });
 }
 
 /** Removes the stack from the local backend, whatever state it is in. */
@@ -85,7 +88,10 @@ export function removeStack(cwd: string, stack: string): void {
 export function inventoryOf(names: string[]): string {
     const inv = inventory();
     const rel = `.fleet/inventory-${names.join("-")}.json`;
-    fs.writeFileSync(path.join(ROOT, rel), JSON.stringify({ ...inv, hosts: inv.hosts.filter((h) => names.includes(h.name)) }, null, 2));
+    fs.writeFileSync(
+        path.join(ROOT, rel),
+        JSON.stringify({ ...inv, hosts: inv.hosts.filter((h) => names.includes(h.name)) }, null, 2),
+    );
     return rel;
 }
 

@@ -7,7 +7,11 @@ import { PluginStep, planPluginChange, planPluginRemoval } from "../../component
 import { canonicalJson } from "../../components/plan/json";
 import { shq } from "../../components/host/shell";
 import {
-    PluginStepContext, authzFunctions, authzVariables, maintenanceLines, pluginStepsScript,
+    PluginStepContext,
+    authzFunctions,
+    authzVariables,
+    maintenanceLines,
+    pluginStepsScript,
 } from "../../components/providers/authzScripts";
 import { authorizationScript } from "../../components/providers/authorizationProvider";
 import { pluginScript } from "../../components/providers/pluginProvider";
@@ -132,14 +136,22 @@ function withToken(steps: PluginStep[], chain: string[], ctxOf: PluginStepContex
 /** Runs a script with the stubs and the fake docker; returns exit status and stderr. */
 function run(body: string, env: Record<string, string> = {}): { code: number; stderr: string; stdout: string } {
     const script = [
-        `HDH_REC=${shq(rec)}`, `HDH_DAEMON_JSON=${shq(path.join(root, "daemon.json"))}`, STUBS,
-        authzVariables("0".repeat(64), promotionLockModule()), authzFunctions, body,
+        `HDH_REC=${shq(rec)}`,
+        `HDH_DAEMON_JSON=${shq(path.join(root, "daemon.json"))}`,
+        STUBS,
+        authzVariables("0".repeat(64), promotionLockModule()),
+        authzFunctions,
+        body,
     ].join("\n");
     const r = spawnSync("sh", ["-c", script], {
         encoding: "utf8",
         env: {
-            ...process.env, PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, HOME: root,
-            HDH_WAIT_TRIES: "5", ...env,
+            ...process.env,
+            PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+            FAKE: fake,
+            HOME: root,
+            HDH_WAIT_TRIES: "5",
+            ...env,
         },
     });
     return { code: r.status ?? -1, stderr: r.stderr, stdout: r.stdout };
@@ -157,8 +169,12 @@ function ctx(daemon: Record<string, unknown>): PluginStepContext {
     return {
         current: daemon as never,
         ensure: () => ({
-            reference: REF2, normalized: REF2, settingsKey: settingsKey(),
-            settings: Object.entries({ ...SETTINGS, "policies.source": live }).sort().map(([k, v]) => `${k}=${v}`),
+            reference: REF2,
+            normalized: REF2,
+            settingsKey: settingsKey(),
+            settings: Object.entries({ ...SETTINGS, "policies.source": live })
+                .sort()
+                .map(([k, v]) => `${k}=${v}`),
         }),
     };
 }
@@ -178,10 +194,15 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("plugin changes under enforcement (fake docker)", () => {
-    const upgrade = () => planPluginChange({
-        alias: "hdh-authz", reference: REF2, settingsKey: settingsKey(), installed: { reference: REF1, enabled: true },
-        recordedSettings: settingsKey(), chain: ["hdh-authz"],
-    });
+    const upgrade = () =>
+        planPluginChange({
+            alias: "hdh-authz",
+            reference: REF2,
+            settingsKey: settingsKey(),
+            installed: { reference: REF1, enabled: true },
+            recordedSettings: settingsKey(),
+            chain: ["hdh-authz"],
+        });
 
     test("an upgrade swaps through a second alias: the request path never empties, every change has the token", () => {
         setup(["hdh-authz"], { "hdh-authz": [REF1, true] });
@@ -194,7 +215,12 @@ describe("plugin changes under enforcement (fake docker)", () => {
         expect(plugin("hdh-authz")).toBe(`${REF2} true`);
         expect(plugin("hdh-authz-swap")).toBe("absent");
         // Every plugin change went through with the maintenance token, and the token's module is gone.
-        expect(log().split("\n").filter(Boolean).every((l) => l.startsWith("yes "))).toBe(true);
+        expect(
+            log()
+                .split("\n")
+                .filter(Boolean)
+                .every((l) => l.startsWith("yes ")),
+        ).toBe(true);
         expect(log()).toMatch(/yes install hdh-authz-swap/);
         expect(fs.readdirSync(live)).toEqual(["authz.rego"]);
         expect(fs.readdirSync(rec).filter((f) => f.startsWith("maintenance."))).toEqual([]);
@@ -236,7 +262,10 @@ describe("plugin changes under enforcement (fake docker)", () => {
     test("an alias change: the new alias is installed beside the enforcing one; the old one is removed after", () => {
         setup(["hdh-authz"], { "hdh-authz": [REF1, true] });
         const install = planPluginChange({
-            alias: "hdh-authz2", reference: REF2, settingsKey: settingsKey(), chain: ["hdh-authz"],
+            alias: "hdh-authz2",
+            reference: REF2,
+            settingsKey: settingsKey(),
+            chain: ["hdh-authz"],
         });
         expect(install.steps).toEqual([{ kind: "ensure", alias: "hdh-authz2" }]);
         let r = run(withToken(install.steps, ["hdh-authz"]));
@@ -245,8 +274,10 @@ describe("plugin changes under enforcement (fake docker)", () => {
         // (Authorization lists the new alias first, then the old Authorization takes the old one out.)
         const both = b64(daemonJson(["hdh-authz2", "hdh-authz"]));
         const only = b64(daemonJson(["hdh-authz2"]));
-        r = run(`hdh_chain_switch ${both} hdh-authz2 x hdh-authz '' hdh-authz2 hdh-authz && `
-            + `hdh_chain_switch ${only} hdh-authz2 ${both} hdh-authz2 hdh-authz hdh-authz2`);
+        r = run(
+            `hdh_chain_switch ${both} hdh-authz2 x hdh-authz '' hdh-authz2 hdh-authz && ` +
+                `hdh_chain_switch ${only} hdh-authz2 ${both} hdh-authz2 hdh-authz hdh-authz2`,
+        );
         expect(r.code).toBe(0);
         expect(middleware()).toEqual(["hdh-authz2"]);
         const removal = planPluginRemoval("hdh-authz", ["hdh-authz2"], false);
@@ -262,12 +293,18 @@ describe("plugin changes under enforcement (fake docker)", () => {
         fs.writeFileSync(path.join(fake, "refuse-all"), "");
         // The preflight could not list plugins, so the plan treats the listed plugin as not enabled.
         const plan = planPluginChange({
-            alias: "hdh-authz", reference: REF1, settingsKey: settingsKey(), recordedSettings: settingsKey(),
+            alias: "hdh-authz",
+            reference: REF1,
+            settingsKey: settingsKey(),
+            recordedSettings: settingsKey(),
             chain: ["hdh-authz"],
         });
         expect(plan.steps.map((x) => x.kind)).toEqual(["ensure", "reload"]);
         const ensure = () => ({
-            reference: REF1, normalized: REF1, settingsKey: settingsKey(), settings: [`policies.source=${live}`],
+            reference: REF1,
+            normalized: REF1,
+            settingsKey: settingsKey(),
+            settings: [`policies.source=${live}`],
         });
         const r = run(withToken(plan.steps, ["hdh-authz"], { current: current(), ensure }));
         expect(r.stderr).toBe("");
@@ -288,8 +325,9 @@ describe("plugin changes under enforcement (fake docker)", () => {
         fs.mkdirSync(path.join(root, ".docker"));
         const auths = { "registry.example": { auth: "eA==" } };
         fs.writeFileSync(path.join(root, ".docker", "config.json"), `{\n  "auths": ${JSON.stringify(auths)}\n}\n`);
-        const r = run(`hdh_maint_begin ${"c".repeat(64)}; cat "$HDH_MAINT_DIR/config.json"; `
-            + 'stat -c %a "$HDH_MAINT_DIR"');
+        const r = run(
+            `hdh_maint_begin ${"c".repeat(64)}; cat "$HDH_MAINT_DIR/config.json"; ` + 'stat -c %a "$HDH_MAINT_DIR"',
+        );
         expect(r.code).toBe(0);
         const [json, mode] = r.stdout.trim().split(/\n(?=\d+$)/);
         expect(JSON.parse(json)).toEqual({ auths, HttpHeaders: { "X-Hdh-Maintenance": "c".repeat(64) } });
@@ -305,10 +343,17 @@ describe("policy staging (files)", () => {
     const liveFiles = () =>
         Object.fromEntries(fs.readdirSync(live).map((f) => [f, fs.readFileSync(path.join(live, f), "utf8")]));
     const promote = () => `hdh_policy_backup ${shq(live)} && hdh_policy_promote ${shq(staged)} ${shq(live)}`;
-    const authorization = (active: boolean) => ({
-        connection: { host: "h" }, alias: "hdh-authz", pluginReference: REF1, policySha256: "new", canaryImage: "img:1",
-        policyDirectory: live, stagedDirectory: staged, active,
-    }) as never;
+    const authorization = (active: boolean) =>
+        ({
+            connection: { host: "h" },
+            alias: "hdh-authz",
+            pluginReference: REF1,
+            policySha256: "new",
+            canaryImage: "img:1",
+            policyDirectory: live,
+            stagedDirectory: staged,
+            active,
+        }) as never;
     beforeEach(() => {
         staged = path.join(root, "staged");
         fs.mkdirSync(staged);
@@ -346,19 +391,28 @@ describe("policy staging (files)", () => {
         fs.writeFileSync(path.join(staged, "too_strict.rego"), "package docker.authz\n");
         setup(["hdh-authz"], { "hdh-authz": [REF1, true] });
         const plan = planAuthorization({
-            alias: "hdh-authz", chain: ["hdh-authz"], stagedSha256: "new", liveSha256: "old", liveMoved: false,
+            alias: "hdh-authz",
+            chain: ["hdh-authz"],
+            stagedSha256: "new",
+            liveSha256: "old",
+            liveMoved: false,
             enforcing: true,
         });
-        const canary = `hdh_canary() { [ ! -f ${shq(live)}/too_strict.rego ] && return 0; `
-            + "echo 'canary: a compliant container was refused: nothing may run today' >&2; return 1; }";
+        const canary =
+            `hdh_canary() { [ ! -f ${shq(live)}/too_strict.rego ] && return 0; ` +
+            "echo 'canary: a compliant container was refused: nothing may run today' >&2; return 1; }";
         const before = fs.readdirSync(live).sort();
         const r = run([canary, authorizationScript(authorization(true), current(), plan, true)].join("\n"));
         expect(r.code).toBe(5);
         // The binary check could not run here (no plugin rootfs), so the canary judged the new policy live.
         expect(r.stderr).toMatch(/canary judges it live, with rollback/);
-        expect(r.stderr).toMatch(new RegExp("canary: a compliant container was refused: nothing may run today; the "
-            + "previous policy files are back; plugin hdh-authz enforces it and the canary passes again; "
-            + "Docker answers"));
+        expect(r.stderr).toMatch(
+            new RegExp(
+                "canary: a compliant container was refused: nothing may run today; the " +
+                    "previous policy files are back; plugin hdh-authz enforces it and the canary passes again; " +
+                    "Docker answers",
+            ),
+        );
         expect(fs.readdirSync(live).sort()).toEqual(before);
         expect(chainOnDisk()).toEqual(["hdh-authz"]);
         expect(middleware()).toEqual(["hdh-authz"]);
@@ -368,13 +422,18 @@ describe("policy staging (files)", () => {
         setup([], { "hdh-authz": [REF1, true] });
         fs.rmSync(path.join(fake, "expect-enforced"));
         const plan = planAuthorization({
-            alias: "hdh-authz", chain: [], stagedSha256: "new", liveMoved: false, enforcing: false,
+            alias: "hdh-authz",
+            chain: [],
+            stagedSha256: "new",
+            liveMoved: false,
+            enforcing: false,
         });
         const canary = "hdh_canary() { echo 'canary: a privileged container was NOT refused' >&2; return 1; }";
         const r = run([canary, authorizationScript(authorization(false), current(), plan, true)].join("\n"));
         expect(r.code).toBe(5);
         expect(r.stderr).toMatch(
-            /canary: a privileged container was NOT refused; the previous policy files are back; authorization is off/);
+            /canary: a privileged container was NOT refused; the previous policy files are back; authorization is off/,
+        );
         expect(chainOnDisk()).toEqual([]);
         expect(fs.readdirSync(live).sort()).toEqual(["authz.rego", "old.rego"]);
     });
@@ -411,7 +470,8 @@ const hasBinary = fs.existsSync(PLUGIN_BINARY) && spawnSync("curl", ["--version"
         const r = precheck();
         expect(r.stdout.trim()).toBe("rc=1");
         expect(r.stderr).toMatch(
-            /\(staged policy, not live\): a compliant container would be refused: nothing may run today \(rule/);
+            /\(staged policy, not live\): a compliant container would be refused: nothing may run today \(rule/,
+        );
     });
 
     test("a policy that lets a privileged container through fails", () => {
@@ -446,14 +506,23 @@ describe("the whole step scripts", () => {
     test("every plugin and authorization script the providers can send parses under sh -n", () => {
         const daemon = { icc: false, "authorization-plugins": ["hdh-authz"] };
         const state = {
-            connection: { host: "h" }, reference: REF2, alias: "hdh-authz", dataRootKey: "", changeProcedure: "",
+            connection: { host: "h" },
+            reference: REF2,
+            alias: "hdh-authz",
+            dataRootKey: "",
+            changeProcedure: "",
             enabled: true,
-            settings: { "policies.source": "/etc/docker/policies", args: "-quiet" }, installedReference: REF1,
+            settings: { "policies.source": "/etc/docker/policies", args: "-quiet" },
+            installedReference: REF1,
         };
         const installed = { reference: REF1, enabled: true };
         const plans = [
             planPluginChange({
-                alias: "hdh-authz", reference: REF2, settingsKey: "x", installed, recordedSettings: "x",
+                alias: "hdh-authz",
+                reference: REF2,
+                settingsKey: "x",
+                installed,
+                recordedSettings: "x",
                 chain: ["hdh-authz"],
             }),
             planPluginChange({ alias: "hdh-authz", reference: REF2, settingsKey: "x", chain: [] }),
@@ -463,14 +532,24 @@ describe("the whole step scripts", () => {
             expect(syntax(pluginScript(state as never, daemon, plan, "d".repeat(64))).stderr).toBe("");
         }
         const auth = {
-            connection: { host: "h" }, alias: "hdh-authz", pluginReference: REF1, policySha256: "n",
-            canaryImage: "img:1", active: true,
-            policyDirectory: "/etc/docker/policies", stagedDirectory: "/var/lib/hardened-docker-host/policy-staged",
+            connection: { host: "h" },
+            alias: "hdh-authz",
+            pluginReference: REF1,
+            policySha256: "n",
+            canaryImage: "img:1",
+            active: true,
+            policyDirectory: "/etc/docker/policies",
+            stagedDirectory: "/var/lib/hardened-docker-host/policy-staged",
         };
         for (const chain of [[], ["hdh-authz"], ["ops", "hdh-authz"]]) {
             for (const enforcing of [true, false]) {
                 const plan = planAuthorization({
-                    alias: "hdh-authz", chain, stagedSha256: "n", liveSha256: "o", liveMoved: false, enforcing,
+                    alias: "hdh-authz",
+                    chain,
+                    stagedSha256: "n",
+                    liveSha256: "o",
+                    liveMoved: false,
+                    enforcing,
                 });
                 const script = authorizationScript(auth as never, { "authorization-plugins": chain }, plan, true);
                 expect(syntax([authzFunctions, script].join("\n")).stderr).toBe("");

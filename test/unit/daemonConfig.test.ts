@@ -20,10 +20,17 @@ function merge(current: JsonObject, overrides: JsonObject) {
 describe("hardenedDefaults", () => {
     test("the hardened keys, and authorization-plugins only when a plugin is given", () => {
         expect(defaults).toEqual({
-            "userns-remap": "dockremap", "no-new-privileges": true, icc: false, "live-restore": true, "userland-proxy": false,
-            "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "3" },
+            "userns-remap": "dockremap",
+            "no-new-privileges": true,
+            icc: false,
+            "live-restore": true,
+            "userland-proxy": false,
+            "log-driver": "json-file",
+            "log-opts": { "max-size": "10m", "max-file": "3" },
         });
-        expect(hardenedDefaults({ remapUser: "r", authorizationPlugin: "hdh-authz" })["authorization-plugins"]).toEqual(["hdh-authz"]);
+        expect(hardenedDefaults({ remapUser: "r", authorizationPlugin: "hdh-authz" })["authorization-plugins"]).toEqual(
+            ["hdh-authz"],
+        );
     });
 });
 
@@ -32,7 +39,15 @@ describe("desiredDaemonConfig", () => {
         const current: JsonObject = { debug: true, "registry-mirrors": ["https://mirror.example"], icc: true };
         const merged = merge(current, {});
         expect(merged.config).toEqual({ ...defaults, debug: true, "registry-mirrors": ["https://mirror.example"] });
-        expect(merged.managedKeys).toEqual(["icc", "live-restore", "log-driver", "log-opts", "no-new-privileges", "userland-proxy", "userns-remap"]);
+        expect(merged.managedKeys).toEqual([
+            "icc",
+            "live-restore",
+            "log-driver",
+            "log-opts",
+            "no-new-privileges",
+            "userland-proxy",
+            "userns-remap",
+        ]);
         expect(current).toEqual({ debug: true, "registry-mirrors": ["https://mirror.example"], icc: true });
     });
 
@@ -50,9 +65,16 @@ describe("desiredDaemonConfig", () => {
     });
 
     test("object overrides merge entry by entry with the defaults; a null entry drops that default entry", () => {
-        expect(managedDaemonSettings(defaults, { "log-opts": { "max-size": "50m" } })["log-opts"]).toEqual({ "max-size": "50m", "max-file": "3" });
-        expect(managedDaemonSettings(defaults, { "log-opts": { "max-file": null } })["log-opts"]).toEqual({ "max-size": "10m" });
-        expect("log-opts" in managedDaemonSettings(defaults, { "log-opts": { "max-file": null, "max-size": null } })).toBe(false);
+        expect(managedDaemonSettings(defaults, { "log-opts": { "max-size": "50m" } })["log-opts"]).toEqual({
+            "max-size": "50m",
+            "max-file": "3",
+        });
+        expect(managedDaemonSettings(defaults, { "log-opts": { "max-file": null } })["log-opts"]).toEqual({
+            "max-size": "10m",
+        });
+        expect(
+            "log-opts" in managedDaemonSettings(defaults, { "log-opts": { "max-file": null, "max-size": null } }),
+        ).toBe(false);
     });
 
     test("the host's other entries of an object key stay", () => {
@@ -72,14 +94,26 @@ describe("desiredDaemonConfig", () => {
 
 describe("desiredDaemonConfig restore and ownedDaemonSettings", () => {
     test("keys we no longer manage get their previous value back, or go", () => {
-        const config = desiredDaemonConfig({ icc: false, debug: true, "live-restore": true }, { icc: false }, { debug: false, "live-restore": null });
+        const config = desiredDaemonConfig(
+            { icc: false, debug: true, "live-restore": true },
+            { icc: false },
+            { debug: false, "live-restore": null },
+        );
         expect(config).toEqual({ icc: false, debug: false });
     });
 
     test("the host's view of our keys: only our entries of objects, null for a key that is gone", () => {
-        const managed: JsonObject = { icc: false, "log-opts": { "max-size": "10m", "max-file": "3" }, "live-restore": true };
+        const managed: JsonObject = {
+            icc: false,
+            "log-opts": { "max-size": "10m", "max-file": "3" },
+            "live-restore": true,
+        };
         const current: JsonObject = { icc: true, "log-opts": { "max-size": "10m", labels: "team" }, debug: true };
-        expect(ownedDaemonSettings(current, managed)).toEqual({ icc: true, "log-opts": { "max-size": "10m" }, "live-restore": null });
+        expect(ownedDaemonSettings(current, managed)).toEqual({
+            icc: true,
+            "log-opts": { "max-size": "10m" },
+            "live-restore": null,
+        });
         expect(ownedDaemonSettings(desiredDaemonConfig(current, managed), managed)).toEqual(managed);
     });
 });
@@ -92,34 +126,54 @@ describe("planDaemonConfigRemoval", () => {
         const removal = planDaemonConfigRemoval({ current: merged.config, applied: merged.managed, previous });
         expect(removal.config).toEqual(original);
         expect(removal.restored).toEqual(["icc", "log-opts"]);
-        expect(removal.removed).toEqual(["live-restore", "log-driver", "no-new-privileges", "userland-proxy", "userns-remap"]);
+        expect(removal.removed).toEqual([
+            "live-restore",
+            "log-driver",
+            "no-new-privileges",
+            "userland-proxy",
+            "userns-remap",
+        ]);
         expect(removal.changedByHand).toEqual([]);
     });
 
     test("a key changed or removed by hand since is left as it is", () => {
         const applied: JsonObject = { icc: false, "live-restore": true, "log-opts": { "max-size": "10m" } };
         const current: JsonObject = { icc: true, "log-opts": { "max-size": "20m" } };
-        const removal = planDaemonConfigRemoval({ current, applied, previous: { icc: null, "live-restore": false, "log-opts": null } });
+        const removal = planDaemonConfigRemoval({
+            current,
+            applied,
+            previous: { icc: null, "live-restore": false, "log-opts": null },
+        });
         expect(removal.config).toEqual(current);
         expect(removal.changedByHand).toEqual(["icc", "live-restore", "log-opts"]);
     });
 
     test("entries added to our object key by hand stay after our entries go", () => {
         const current: JsonObject = { "log-opts": { "max-size": "10m", "max-file": "3", compress: "true" } };
-        const removal = planDaemonConfigRemoval({ current, applied: { "log-opts": { "max-size": "10m", "max-file": "3" } }, previous: {} });
+        const removal = planDaemonConfigRemoval({
+            current,
+            applied: { "log-opts": { "max-size": "10m", "max-file": "3" } },
+            previous: {},
+        });
         expect(removal.config).toEqual({ "log-opts": { compress: "true" } });
         expect(removal.restored).toEqual(["log-opts"]);
     });
 
     test("keys we never managed are untouched, and an empty file stays empty", () => {
-        expect(planDaemonConfigRemoval({ current: { debug: false }, applied: {}, previous: {} }).config).toEqual({ debug: false });
-        expect(planDaemonConfigRemoval({ current: { icc: false }, applied: { icc: false }, previous: {} }).config).toEqual({});
+        expect(planDaemonConfigRemoval({ current: { debug: false }, applied: {}, previous: {} }).config).toEqual({
+            debug: false,
+        });
+        expect(
+            planDaemonConfigRemoval({ current: { icc: false }, applied: { icc: false }, previous: {} }).config,
+        ).toEqual({});
     });
 });
 
 describe("canonicalJson and sha256Hex", () => {
     test("keys sorted at every depth, arrays in order, 2-space indent, trailing newline", () => {
-        expect(canonicalJson({ b: 1, a: { d: [3, 1], c: null } })).toBe('{\n  "a": {\n    "c": null,\n    "d": [\n      3,\n      1\n    ]\n  },\n  "b": 1\n}\n');
+        expect(canonicalJson({ b: 1, a: { d: [3, 1], c: null } })).toBe(
+            '{\n  "a": {\n    "c": null,\n    "d": [\n      3,\n      1\n    ]\n  },\n  "b": 1\n}\n',
+        );
         expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
     });
 

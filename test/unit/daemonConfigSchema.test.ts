@@ -15,17 +15,19 @@ function refusal(config: JsonValue, field?: string): HostInputError {
 
 describe("validateDaemonConfig", () => {
     test("accepts the hardened defaults and the documented shapes", () => {
-        expect(() => validateDaemonConfig("h1", {
-            ...hardenedDefaults({ remapUser: "dockremap", authorizationPlugin: "hdh-authz" }),
-            "default-address-pools": [{ base: "172.30.0.0/16", size: 24 }],
-            "default-ulimits": { nofile: { Name: "nofile", Hard: 64000, Soft: 64000 } },
-            runtimes: { custom: { path: "/usr/local/bin/runc", runtimeArgs: ["--debug"] } },
-            features: { buildkit: true },
-            "default-shm-size": "64M",
-            "max-concurrent-downloads": 3,
-            "oom-score-adjust": -500,
-            builder: { gc: { enabled: true } },
-        })).not.toThrow();
+        expect(() =>
+            validateDaemonConfig("h1", {
+                ...hardenedDefaults({ remapUser: "dockremap", authorizationPlugin: "hdh-authz" }),
+                "default-address-pools": [{ base: "172.30.0.0/16", size: 24 }],
+                "default-ulimits": { nofile: { Name: "nofile", Hard: 64000, Soft: 64000 } },
+                runtimes: { custom: { path: "/usr/local/bin/runc", runtimeArgs: ["--debug"] } },
+                features: { buildkit: true },
+                "default-shm-size": "64M",
+                "max-concurrent-downloads": 3,
+                "oom-score-adjust": -500,
+                builder: { gc: { enabled: true } },
+            }),
+        ).not.toThrow();
         expect(() => validateDaemonConfig("h1", { "default-shm-size": 67108864 })).not.toThrow();
         expect(() => validateDaemonConfig("h1", { "default-shm-size": "1.5 GiB" })).not.toThrow();
     });
@@ -38,7 +40,9 @@ describe("validateDaemonConfig", () => {
         const error = refusal({ lables: ["a=b"] });
         expect(error.host).toBe("h1");
         expect(error.field).toBe("daemonConfig.lables");
-        expect(error.message).toBe('host h1: daemonConfig.lables: unknown daemon.json key (dockerd 20.10 would refuse to start). Fix: did you mean "labels"?');
+        expect(error.message).toBe(
+            'host h1: daemonConfig.lables: unknown daemon.json key (dockerd 20.10 would refuse to start). Fix: did you mean "labels"?',
+        );
     });
 
     test("flag names, snake_case and camelCase point at the daemon.json key", () => {
@@ -56,7 +60,9 @@ describe("validateDaemonConfig", () => {
     });
 
     test("a wrong type names the key and the type expected", () => {
-        expect(refusal({ icc: "false" }).message).toBe('host h1: daemonConfig.icc: expected true or false, got a string ("false"). Fix: give "icc" true or false');
+        expect(refusal({ icc: "false" }).message).toBe(
+            'host h1: daemonConfig.icc: expected true or false, got a string ("false"). Fix: give "icc" true or false',
+        );
         expect(refusal({ dns: "8.8.8.8" }).problem).toBe('expected an array of strings, got a string ("8.8.8.8")');
         expect(refusal({ mtu: 1500.5 }).problem).toBe("expected a whole number, got the number 1500.5 (1500.5)");
         expect(refusal({ "default-shm-size": "lots" }).field).toBe("daemonConfig.default-shm-size");

@@ -9,12 +9,15 @@ describe("checkNetworkExposure", () => {
         ["an ssh-less host address", ["10.0.0.5:2376"]],
     ])("refuses %s without TLS client verification, naming the field and the fix", (_, hosts) => {
         expect(() => checkNetworkExposure("h1", { hosts }, { hosts })).toThrow(
-            /^host h1: daemonConfig\.hosts: ".+" listens on the network without TLS client verification.*\. Fix: set daemonConfig\.tlsverify: true/);
+            /^host h1: daemonConfig\.hosts: ".+" listens on the network without TLS client verification.*\. Fix: set daemonConfig\.tlsverify: true/,
+        );
     });
 
     test("refuses tls without verification (tls: true only encrypts)", () => {
         const hosts = ["tcp://127.0.0.1:2376"];
-        expect(() => checkNetworkExposure("h1", { hosts, tls: true }, { hosts, tls: true })).toThrow(/daemonConfig\.hosts/);
+        expect(() => checkNetworkExposure("h1", { hosts, tls: true }, { hosts, tls: true })).toThrow(
+            /daemonConfig\.hosts/,
+        );
     });
 
     test.each([
@@ -27,6 +30,8 @@ describe("checkNetworkExposure", () => {
     });
 
     test("leaves the operator's own listeners alone (only what we write is checked)", () => {
-        expect(() => checkNetworkExposure("h1", { icc: false }, { hosts: ["tcp://0.0.0.0:2375"], icc: false })).not.toThrow();
+        expect(() =>
+            checkNetworkExposure("h1", { icc: false }, { hosts: ["tcp://0.0.0.0:2375"], icc: false }),
+        ).not.toThrow();
     });
 });

@@ -10,10 +10,22 @@ import { count, edited, fixture, fixtureText, settingsOf, stepsOf } from "./prev
 describe("scrubStream", () => {
     test("the stream scrubber holds back what could be the start of a secret", async () => {
         const secret = "stream-secret-value";
-        const chunks = ["first line\nhalf of stream-sec", "ret-value here\n", "x".repeat(70_000), "stream-secret",
-            "-value", "\nend"];
+        const chunks = [
+            "first line\nhalf of stream-sec",
+            "ret-value here\n",
+            "x".repeat(70_000),
+            "stream-secret",
+            "-value",
+            "\nend",
+        ];
         let out = "";
-        await scrubStream(Readable.from(chunks.map((c) => Buffer.from(c))), (t) => { out += t; }, [secret]);
+        await scrubStream(
+            Readable.from(chunks.map((c) => Buffer.from(c))),
+            (t) => {
+                out += t;
+            },
+            [secret],
+        );
         expect(out).not.toContain(secret);
         expect(count(out, SCRUBBED)).toBe(2);
         expect(out.endsWith("\nend")).toBe(true);
@@ -27,7 +39,14 @@ describe("the pipeline CLI (scripts/pipeline/digest.ts)", () => {
         let stdout = "";
         let stderr = "";
         const code = await main(argv, {
-            env, stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, now: () => new Date(0),
+            env,
+            stdout: (t) => {
+                stdout += t;
+            },
+            stderr: (t) => {
+                stderr += t;
+            },
+            now: () => new Date(0),
         });
         return { code, stdout, stderr };
     };
@@ -40,8 +59,12 @@ describe("the pipeline CLI (scripts/pipeline/digest.ts)", () => {
         expect(r.code).toBe(EXIT.ok);
         expect(r.stdout).toMatch(/review: fingerprint [0-9a-f]{64}\n/);
         expect(r.stdout).toContain("review: 19 resource(s) change on 5 of 6 host(s); drifted: h3; unreachable: h5");
-        const files = Object.fromEntries(["digest.md", "fingerprint", "plan.json", "preview.json"]
-            .map((f) => [f, fs.readFileSync(path.join(tmp, "review", f), "utf8")]));
+        const files = Object.fromEntries(
+            ["digest.md", "fingerprint", "plan.json", "preview.json"].map((f) => [
+                f,
+                fs.readFileSync(path.join(tmp, "review", f), "utf8"),
+            ]),
+        );
         expect(files.fingerprint).toMatch(/^[0-9a-f]{64}\n$/);
         expect(files["digest.md"]).toContain("daemon.json `max-concurrent-downloads`");
         for (const content of Object.values(files)) expect(content).not.toContain(secret);
@@ -54,22 +77,30 @@ describe("the pipeline CLI (scripts/pipeline/digest.ts)", () => {
         const fp = path.join(tmp, "r2", "fingerprint");
         expect((await run(["compare", fp, raw])).code).toBe(EXIT.ok);
         const drifted = path.join(tmp, "drifted.json");
-        fs.writeFileSync(drifted, JSON.stringify(edited((p) => {
-            for (const s of stepsOf(p, "h2-daemon", "update")) settingsOf(s, "oldState").icc = true;
-        })));
+        fs.writeFileSync(
+            drifted,
+            JSON.stringify(
+                edited((p) => {
+                    for (const s of stepsOf(p, "h2-daemon", "update")) settingsOf(s, "oldState").icc = true;
+                }),
+            ),
+        );
         const r = await run(["compare", fp, drifted, path.join(tmp, "fresh")]);
         expect(r.code).toBe(EXIT.planChanged);
         expect(r.stderr).toMatch(/apply: refused: the plan changed since the review/);
-        expect(r.stderr).toContain("  - h2 drifted since the review (changed on the host, found by refresh):"
-            + " daemon.json `icc` `false` → `true`");
+        expect(r.stderr).toContain(
+            "  - h2 drifted since the review (changed on the host, found by refresh):" +
+                " daemon.json `icc` `false` → `true`",
+        );
         expect(fs.existsSync(path.join(tmp, "fresh", "digest.md"))).toBe(true);
     });
 
     test("drift writes the report (JSON, Markdown, JUnit) and exits 4 naming the hosts", async () => {
         const r = await run(["drift", raw, path.join(tmp, "drift"), "digest-fixture"]);
         expect(r.code).toBe(EXIT.notConverged);
-        expect(r.stderr).toContain("drift: h3 drifted: changed on the host: daemon.json icc false in the state, true"
-            + " on the host");
+        expect(r.stderr).toContain(
+            "drift: h3 drifted: changed on the host: daemon.json icc false in the state, true" + " on the host",
+        );
         expect(r.stderr).toMatch(/drift: h5 unreachable: connection\.host: cannot connect/);
         const junit = fs.readFileSync(path.join(tmp, "drift", "fleet-report.xml"), "utf8");
         expect(junit).toMatch(/<testcase classname="fleet" name="h3">\s*<failure type="drifted"/);
@@ -80,16 +111,24 @@ describe("the pipeline CLI (scripts/pipeline/digest.ts)", () => {
     test("keyfiles: the key paths of hostDefaults, hosts, jump hosts and the inventory", () => {
         const inventory = path.join(tmp, "inventory.json");
         fs.writeFileSync(inventory, JSON.stringify({ keyPath: "/keys/fleet", hosts: [] }));
-        expect(keyFiles({
-            "hardened-docker-host:hostDefaults": {
-                value: "{\"privateKeyPath\":\".secrets/key\"}", objectValue: { privateKeyPath: ".secrets/key" },
-            },
-            "hardened-docker-host:hosts": {
-                value: JSON.stringify([{ name: "a", privateKeyPath: "/k/a", jumpHost: { privateKeyPath: "/k/j" } }]),
-            },
-            "hardened-docker-host:inventory": { value: "inventory.json" },
-            "hardened-docker-host:secretThing": { value: "[secret]", secret: true },
-        }, tmp)).toEqual([path.join(tmp, ".secrets/key"), "/k/a", "/k/j", "/keys/fleet"]);
+        expect(
+            keyFiles(
+                {
+                    "hardened-docker-host:hostDefaults": {
+                        value: '{"privateKeyPath":".secrets/key"}',
+                        objectValue: { privateKeyPath: ".secrets/key" },
+                    },
+                    "hardened-docker-host:hosts": {
+                        value: JSON.stringify([
+                            { name: "a", privateKeyPath: "/k/a", jumpHost: { privateKeyPath: "/k/j" } },
+                        ]),
+                    },
+                    "hardened-docker-host:inventory": { value: "inventory.json" },
+                    "hardened-docker-host:secretThing": { value: "[secret]", secret: true },
+                },
+                tmp,
+            ),
+        ).toEqual([path.join(tmp, ".secrets/key"), "/k/a", "/k/j", "/keys/fleet"]);
     });
 
     test("the preview artifact: secrets scrubbed in strings and keys", () => {

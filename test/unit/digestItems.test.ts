@@ -18,11 +18,18 @@ describe("digestItemsOf", () => {
     });
 
     test("policy files: JSON by path, other files as a unified diff", () => {
-        const p = preview({ d1: { files: [{ "a.rego": "x\ny\n", "d.json": "{\"k\":1}" },
-            { "a.rego": "x\nY\n", "d.json": "{\"k\":2}" }] } });
+        const p = preview({
+            d1: {
+                files: [
+                    { "a.rego": "x\ny\n", "d.json": '{"k":1}' },
+                    { "a.rego": "x\nY\n", "d.json": '{"k":2}' },
+                ],
+            },
+        });
         const items = digestItemsOf(resource(p, "d1-policy"));
         expect(items.map((i) => [i.subject, i.text])).toEqual([
-            ["policy a.rego", "1 line changed"], ["policy d.json", "`k`: `1` → `2`"],
+            ["policy a.rego", "1 line changed"],
+            ["policy d.json", "`k`: `1` → `2`"],
         ]);
         expect(items[0].block).toEqual(["@@ -1,2 +1,2 @@", " x", "-y", "+Y"]);
     });
@@ -30,9 +37,15 @@ describe("digestItemsOf", () => {
 
 describe("dockerActionOf", () => {
     test("restart, reload (SIGHUP) or none, from the daemon step's hint", () => {
-        const p = preview({ r: { read: {}, planned: { a: 1 }, action: "restart dockerd" },
-            s: { read: {}, planned: { a: 1 }, action: "reload dockerd (SIGHUP)" }, n: { read: {} } });
-        expect(["r", "s", "n"].map((h) => dockerActionOf(resource(p, `${h}-daemon`))))
-            .toEqual(["restart", "reload", "none"]);
+        const p = preview({
+            r: { read: {}, planned: { a: 1 }, action: "restart dockerd" },
+            s: { read: {}, planned: { a: 1 }, action: "reload dockerd (SIGHUP)" },
+            n: { read: {} },
+        });
+        expect(["r", "s", "n"].map((h) => dockerActionOf(resource(p, `${h}-daemon`)))).toEqual([
+            "restart",
+            "reload",
+            "none",
+        ]);
     });
 });

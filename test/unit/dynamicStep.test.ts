@@ -14,15 +14,19 @@ function load(text: string): { handler: () => unknown } {
 
 describe("a step's provider text", () => {
     let dir: string;
-    beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-provider-")); });
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-provider-"));
+    });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     test("its handler builds the runtime's provider for the implementation, with the computed keys", () => {
-        const runtime = path.join(dir, "it's a \"runtime\"");
+        const runtime = path.join(dir, 'it\'s a "runtime"');
         fs.writeFileSync(`${runtime}.js`, "exports.lazyProvider = (impl, keys) => ({ impl, keys });\n");
         const text = providerModuleText(runtime, "/pkg/dist/components/providers/x Provider", ["sha256", "machine"]);
-        expect(load(text).handler()).toEqual({ impl: "/pkg/dist/components/providers/x Provider",
-            keys: ["sha256", "machine"] });
+        expect(load(text).handler()).toEqual({
+            impl: "/pkg/dist/components/providers/x Provider",
+            keys: ["sha256", "machine"],
+        });
     });
 
     test("the text is small and the same for the same files (the state stores it with every step)", () => {

@@ -43,8 +43,10 @@ describe("the fingerprint", () => {
         const d = fleetDigest(fresh);
         expect(d.fingerprint).not.toBe(reviewed.fingerprint);
         const lines = explainFingerprintChange(reviewed.changes, d.changes);
-        expect(lines).toContainEqual("h1 drifted since the review (changed on the host, found by refresh):"
-            + " daemon.json `icc` `false` → `true`");
+        expect(lines).toContainEqual(
+            "h1 drifted since the review (changed on the host, found by refresh):" +
+                " daemon.json `icc` `false` → `true`",
+        );
         expect(lines.join("\n")).toMatch(/h1: Docker `reload dockerd \(SIGHUP\)` at the review, now `restart dockerd`/);
     });
 
@@ -57,23 +59,29 @@ describe("the fingerprint", () => {
         const d = fleetDigest(fresh);
         expect(d.fingerprint).not.toBe(reviewed.fingerprint);
         expect(explainFingerprintChange(reviewed.changes, d.changes)).toEqual([
-            "config changed since the review on h1, h2, h3, h4, h6: daemon.json `max-concurrent-downloads`: planned"
-                + " `5` at the review, now `6`",
+            "config changed since the review on h1, h2, h3, h4, h6: daemon.json `max-concurrent-downloads`: planned" +
+                " `5` at the review, now `6`",
         ]);
     });
 
     test("changes when a host became unreachable, and when it is back", () => {
         const fresh = edited((p) => {
             p.steps = (p.steps ?? []).filter((s) => s.op === "refresh" || !/::h4(-|$)/.test(s.urn));
-            p.diagnostics = [...(p.diagnostics ?? []), { severity: "warning",
-                message: "warning: host h4: connection.host: cannot connect to 127.0.0.1:2224 (timeout). Fix: check"
-                    + " sshd (this host is skipped; the others go on)\n" }];
+            p.diagnostics = [
+                ...(p.diagnostics ?? []),
+                {
+                    severity: "warning",
+                    message:
+                        "warning: host h4: connection.host: cannot connect to 127.0.0.1:2224 (timeout). Fix: check" +
+                        " sshd (this host is skipped; the others go on)\n",
+                },
+            ];
         });
         const d = fleetDigest(fresh);
         expect(d.fingerprint).not.toBe(reviewed.fingerprint);
         expect(explainFingerprintChange(reviewed.changes, d.changes)).toEqual([
-            "h4 became unreachable since the review: connection.host: cannot connect to 127.0.0.1:2224 (timeout)."
-                + " Fix: check sshd",
+            "h4 became unreachable since the review: connection.host: cannot connect to 127.0.0.1:2224 (timeout)." +
+                " Fix: check sshd",
         ]);
         expect(explainFingerprintChange(d.changes, reviewed.changes)).toEqual([
             "h4 was unreachable at the review and is reachable now: its changes were not reviewed",
@@ -82,10 +90,12 @@ describe("the fingerprint", () => {
 
     test("a review that planned nothing, then a hand edit: only the drift is named", () => {
         const before = fleetDigest(preview({ c1: { read: { icc: false } }, c2: { read: { icc: false } } }));
-        const after = fleetDigest(preview({
-            c1: { read: { icc: false } },
-            c2: { stored: { icc: false }, read: { icc: true }, planned: { icc: false }, action: "restart dockerd" },
-        }));
+        const after = fleetDigest(
+            preview({
+                c1: { read: { icc: false } },
+                c2: { stored: { icc: false }, read: { icc: true }, planned: { icc: false }, action: "restart dockerd" },
+            }),
+        );
         expect(after.fingerprint).not.toBe(before.fingerprint);
         expect(explainFingerprintChange(before.changes, after.changes)).toEqual([
             "c2 drifted since the review (changed on the host, found by refresh): daemon.json `icc` `false` → `true`",
@@ -96,8 +106,8 @@ describe("the fingerprint", () => {
         const fresh = edited((p) => {
             for (const s of p.steps ?? []) {
                 const inputs = s.newState?.inputs as Record<string, unknown> | undefined;
-                if (inputs && "connection" in inputs) inputs.connection = { privateKey: "-----BEGIN OPENSSH PRIVATE"
-                    + " KEY-----\nb3Blb...\n" };
+                if (inputs && "connection" in inputs)
+                    inputs.connection = { privateKey: "-----BEGIN OPENSSH PRIVATE" + " KEY-----\nb3Blb...\n" };
             }
         });
         expect(fleetDigest(fresh).fingerprint).toBe(reviewed.fingerprint);

@@ -5,7 +5,9 @@ const ok = { name: "h1", host: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3", privat
 
 describe("validateFleetHosts", () => {
     test("a valid host passes, numbers and booleans set as strings are read back", () => {
-        expect(validateFleetHosts([{ ...ok, port: "2222", sudo: "true" }])).toEqual([{ ...ok, port: 2222, sudo: true }]);
+        expect(validateFleetHosts([{ ...ok, port: "2222", sudo: "true" }])).toEqual([
+            { ...ok, port: 2222, sudo: true },
+        ]);
     });
 
     test.each([
@@ -56,6 +58,8 @@ describe("commonSubordinateStart", () => {
 
     test("no free range anywhere is an error naming userns.count", () => {
         const hosts = [{ subuid: "", subgid: "", loginDefs: "SUB_UID_MIN 100000\nSUB_UID_MAX 100010\n" }];
-        expect(() => commonSubordinateStart("fleet", hosts, "dockremap", 65536)).toThrow(/fleet: userns\.count: no range of 65536 IDs/);
+        expect(() => commonSubordinateStart("fleet", hosts, "dockremap", 65536)).toThrow(
+            /fleet: userns\.count: no range of 65536 IDs/,
+        );
     });
 });

@@ -1,6 +1,12 @@
 import { CisRow, evaluateCisDaemon } from "../../components/plan/cis";
 import {
-    FleetReport, HostReport, buildFleetReport, renderJUnit, renderMarkdown, renderTable, summarizeFleet,
+    FleetReport,
+    HostReport,
+    buildFleetReport,
+    renderJUnit,
+    renderMarkdown,
+    renderTable,
+    summarizeFleet,
 } from "../../components/plan/fleetReport";
 
 const DAEMON_HASH = "0123456789abcdef".repeat(4);
@@ -10,8 +16,14 @@ const cisRows = (...statuses: CisRow["status"][]): CisRow[] =>
 
 /** A converged host sharing every compared value, with overrides. */
 const host = (name: string, overrides: Partial<HostReport> = {}): HostReport => ({
-    name, status: "converged", dockerVersion: "20.10.24", daemonJsonSha256: DAEMON_HASH, policySha256: POLICY_HASH,
-    pluginReference: "localhost:5000/hdh/opa-authz:0.1.0", idRange: "296608:65536", cis: cisRows("pass", "warn"),
+    name,
+    status: "converged",
+    dockerVersion: "20.10.24",
+    daemonJsonSha256: DAEMON_HASH,
+    policySha256: POLICY_HASH,
+    pluginReference: "localhost:5000/hdh/opa-authz:0.1.0",
+    idRange: "296608:65536",
+    cis: cisRows("pass", "warn"),
     ...overrides,
 });
 const NOW = new Date("2025-01-02T03:04:05.000Z");
@@ -20,7 +32,9 @@ describe("summarizeFleet", () => {
     test("a fleet that agrees and converged is consistent", () => {
         const summary = summarizeFleet([host("h1"), host("h2"), host("h3")]);
         expect(summary).toEqual({
-            consistent: true, hosts: 3, oddOnesOut: [],
+            consistent: true,
+            hosts: 3,
+            oddOnesOut: [],
             byStatus: { converged: 3, drifted: 0, failed: 0, unreachable: 0 },
         });
     });
@@ -30,8 +44,16 @@ describe("summarizeFleet", () => {
             host("h1"),
             host("h2", { dockerVersion: "20.10.5", status: "drifted", cause: "daemon.json edited" }),
             host("h3", { policySha256: undefined, idRange: "" }),
-            host("h4", { status: "unreachable", cause: "timeout", dockerVersion: undefined, daemonJsonSha256: undefined,
-                policySha256: undefined, pluginReference: undefined, idRange: undefined, cis: [] }),
+            host("h4", {
+                status: "unreachable",
+                cause: "timeout",
+                dockerVersion: undefined,
+                daemonJsonSha256: undefined,
+                policySha256: undefined,
+                pluginReference: undefined,
+                idRange: undefined,
+                cis: [],
+            }),
         ]);
         expect(summary.consistent).toBe(false);
         expect(summary.byStatus).toEqual({ converged: 2, drifted: 1, failed: 0, unreachable: 1 });
@@ -70,17 +92,24 @@ describe("buildFleetReport", () => {
     test("stamps the time and summarizes", () => {
         const hosts = [host("h1")];
         expect(buildFleetReport("dev", hosts, NOW)).toEqual({
-            stack: "dev", generatedAt: "2025-01-02T03:04:05.000Z", hosts, summary: summarizeFleet(hosts),
+            stack: "dev",
+            generatedAt: "2025-01-02T03:04:05.000Z",
+            hosts,
+            summary: summarizeFleet(hosts),
         });
     });
 });
 
 describe("renderers", () => {
-    const report: FleetReport = buildFleetReport("dev", [
-        host("h1"),
-        host("h2", { status: "drifted", cause: "policy file authz.rego changed", dockerVersion: "20.10.5" }),
-        host("h3", { status: "unreachable", cause: "connect ECONNREFUSED", dockerVersion: undefined, cis: [] }),
-    ], NOW);
+    const report: FleetReport = buildFleetReport(
+        "dev",
+        [
+            host("h1"),
+            host("h2", { status: "drifted", cause: "policy file authz.rego changed", dockerVersion: "20.10.5" }),
+            host("h3", { status: "unreachable", cause: "connect ECONNREFUSED", dockerVersion: undefined, cis: [] }),
+        ],
+        NOW,
+    );
 
     test("renderTable: fixed-width host rows, short hashes, CIS counts, then summary and odd ones out", () => {
         const text = renderTable(report);
@@ -113,30 +142,43 @@ describe("renderers", () => {
     test("renderMarkdown: summary, host table, odd ones out, one CIS row per check and a column per host", () => {
         const remapped = evaluateCisDaemon({ dockerVersion: "20.10.24", daemonJson: { "userns-remap": "default" } });
         const plain = evaluateCisDaemon({ dockerVersion: "20.10.24", daemonJson: {} });
-        const markdown = renderMarkdown(buildFleetReport("dev", [
-            host("h1", { cis: remapped }),
-            host("h2", { cis: plain, idRange: "100000:65536" }),
-        ], NOW));
+        const markdown = renderMarkdown(
+            buildFleetReport(
+                "dev",
+                [host("h1", { cis: remapped }), host("h2", { cis: plain, idRange: "100000:65536" })],
+                NOW,
+            ),
+        );
         expect(markdown).toContain("# Fleet report: dev");
         expect(markdown).toContain("2 hosts: 2 converged, 0 drifted, 0 failed, 0 unreachable; not consistent");
         expect(markdown).toContain(
-            "| host | status | docker | daemon.json | policy | plugin | id range | CIS pass | CIS warn | cause |");
+            "| host | status | docker | daemon.json | policy | plugin | id range | CIS pass | CIS warn | cause |",
+        );
         expect(markdown).toContain(
-            `| h1 | converged | 20.10.24 | ${DAEMON_HASH.slice(0, 12)} | ${POLICY_HASH.slice(0, 12)} | `
-            + "localhost:5000/hdh/opa-authz:0.1.0 | 296608:65536 |");
+            `| h1 | converged | 20.10.24 | ${DAEMON_HASH.slice(0, 12)} | ${POLICY_HASH.slice(0, 12)} | ` +
+                "localhost:5000/hdh/opa-authz:0.1.0 | 296608:65536 |",
+        );
         expect(markdown).toContain("| idRange | 100000:65536 | h1 (296608:65536) |");
         expect(markdown).toContain("| check | title | h1 | h2 |");
         expect(markdown).toContain("| 2.9 | Enable user namespace support (Scored) | pass | WARN |");
         expect(markdown).toContain(
-            "| 2.7 | Ensure TLS authentication for Docker daemon is configured (Scored) | info | info |");
-        const checkRows = markdown.split("\n").filter((l) => /^\| 2\.\d+ \|/.test(l)).map((l) => l.split(" | ")[0]);
+            "| 2.7 | Ensure TLS authentication for Docker daemon is configured (Scored) | info | info |",
+        );
+        const checkRows = markdown
+            .split("\n")
+            .filter((l) => /^\| 2\.\d+ \|/.test(l))
+            .map((l) => l.split(" | ")[0]);
         expect(checkRows).toEqual(Array.from({ length: 18 }, (_, i) => `| 2.${i + 1}`));
     });
 
     test("renderMarkdown: no odd ones out, hosts without a row, and cells that cannot break the table", () => {
-        const markdown = renderMarkdown(buildFleetReport("dev", [
-            host("h1"), host("h2", { status: "failed", cause: "a | b <script>\nnext", cis: [] }),
-        ], NOW));
+        const markdown = renderMarkdown(
+            buildFleetReport(
+                "dev",
+                [host("h1"), host("h2", { status: "failed", cause: "a | b <script>\nnext", cis: [] })],
+                NOW,
+            ),
+        );
         expect(markdown).toContain("None: every host agrees on dockerVersion, daemonJsonSha256, policySha256");
         expect(markdown).toContain("| 2.2 | check 2 | WARN | - |");
         expect(markdown).toMatch(/\| h2 \| failed \|.* \| - \| - \| a /);
@@ -149,23 +191,35 @@ describe("renderers", () => {
         expect(xml).toContain('<testsuite name="fleet" tests="3" failures="2" errors="0" skipped="0"');
         expect(xml).toContain('<testsuite name="cis" tests="4" failures="2" errors="0" skipped="0"');
         expect(xml).toContain('<testcase classname="fleet" name="h1"/>');
-        expect(xml).toContain('<failure type="drifted" message="drifted: policy file authz.rego changed">'
-            + "policy file authz.rego changed</failure>");
         expect(xml).toContain(
-            '<testcase classname="h2" name="2.2 check 2">\n      <failure type="warn" message="detail 2">');
+            '<failure type="drifted" message="drifted: policy file authz.rego changed">' +
+                "policy file authz.rego changed</failure>",
+        );
         expect(xml).toContain(
-            '<testcase classname="h1" name="2.1 check 1">\n      <system-out>pass: detail 1</system-out>');
+            '<testcase classname="h2" name="2.2 check 2">\n      <failure type="warn" message="detail 2">',
+        );
+        expect(xml).toContain(
+            '<testcase classname="h1" name="2.1 check 1">\n      <system-out>pass: detail 1</system-out>',
+        );
         expect(xml.match(/<testcase /g)).toHaveLength(7);
         expect(xml.match(/<failure /g)).toHaveLength(4);
     });
 
     test("renderJUnit escapes <&\"' in names, causes and details, and what XML cannot carry", () => {
         const nasty = `a<b & "c" 'd'>`;
-        const xml = renderJUnit(buildFleetReport(`st"ack`, [
-            host(nasty, {
-                status: "failed", cause: `${nasty}\nline2\u0007`, cis: [{ ...cisRows("warn")[0], detail: nasty }],
-            }),
-        ], NOW));
+        const xml = renderJUnit(
+            buildFleetReport(
+                `st"ack`,
+                [
+                    host(nasty, {
+                        status: "failed",
+                        cause: `${nasty}\nline2\u0007`,
+                        cis: [{ ...cisRows("warn")[0], detail: nasty }],
+                    }),
+                ],
+                NOW,
+            ),
+        );
         const escaped = "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;";
         expect(xml).toContain(`<testcase classname="fleet" name="${escaped}">`);
         expect(xml).toContain(`message="failed: ${escaped}&#10;line2\uFFFD">${escaped}\nline2\uFFFD</failure>`);

@@ -6,7 +6,9 @@ import type { PreviewDocument } from "../../components/plan/previewJson";
 import { fixture as fixtureCopy, hostUrn, preview, stepUrn } from "./previewFixtures";
 
 // A real `pulumi preview --json --diff` of 6 fleet hosts: h3 drifted by hand (icc), h5 unreachable.
-const fixture = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(__dirname, "../fixtures/preview-6-hosts.json.gz"))).toString("utf8")) as PreviewDocument;
+const fixture = JSON.parse(
+    zlib.gunzipSync(fs.readFileSync(path.join(__dirname, "../fixtures/preview-6-hosts.json.gz"))).toString("utf8"),
+) as PreviewDocument;
 
 describe("hostReportsFromPreview", () => {
     const reports = hostReportsFromPreview(fixture);
@@ -35,50 +37,103 @@ describe("hostReportsFromPreview", () => {
     });
 
     test("a host whose steps are not in the state (never converged) is failed", () => {
-        const doc = { ...fixture, steps: fixture.steps.filter((s) => !(s.op === "refresh" && s.urn.endsWith("::h2-authz"))) };
-        expect(hostReportsFromPreview(doc).find((r) => r.name === "h2")).toMatchObject({ status: "failed", cause: expect.stringMatching(/h2-authz/) });
+        const doc = {
+            ...fixture,
+            steps: fixture.steps.filter((s) => !(s.op === "refresh" && s.urn.endsWith("::h2-authz"))),
+        };
+        expect(hostReportsFromPreview(doc).find((r) => r.name === "h2")).toMatchObject({
+            status: "failed",
+            cause: expect.stringMatching(/h2-authz/),
+        });
     });
 });
 
 describe("driftedKeys", () => {
     test("daemon.json keys and policy files by name, other inputs by key; volatile and secret inputs ignored", () => {
-        expect(driftedKeys(
-            { settings: { icc: false, a: 1 }, files: { "x.rego": "1" }, alias: "a", connection: "[secret]", dockerAction: "x" },
-            { settings: { icc: true, a: 1 }, files: { "x.rego": "2" }, alias: "b", connection: "other", dockerAction: "y" },
-        )).toEqual(["alias", "policy x.rego", "daemon.json icc"]);
+        expect(
+            driftedKeys(
+                {
+                    settings: { icc: false, a: 1 },
+                    files: { "x.rego": "1" },
+                    alias: "a",
+                    connection: "[secret]",
+                    dockerAction: "x",
+                },
+                {
+                    settings: { icc: true, a: 1 },
+                    files: { "x.rego": "2" },
+                    alias: "b",
+                    connection: "other",
+                    dockerAction: "y",
+                },
+            ),
+        ).toEqual(["alias", "policy x.rego", "daemon.json icc"]);
     });
 });
 
 describe("hostReportsFromPreview with the drift stage's options", () => {
     const driftStage = { plannedChanges: "drifted", driftValues: true } as const;
 
-    test("converged, drifted by hand, not converged to the config, unreachable; facts and CIS from the refreshed"
-        + " state", () => {
-        const cis = { "2.1": "pass", "2.10": "warn", "2.2": "info", bogus: 3 };
-        const outputs = { dockerVersion: "20.10.24", sha256: "a".repeat(64), cis };
-        const rows = hostReportsFromPreview(preview({
-            g1: { read: { icc: false }, outputs },
-            g2: { stored: { icc: false }, read: { icc: true }, planned: { icc: false }, action: "restart dockerd",
-                outputs },
-            g3: { read: { icc: false }, planned: { icc: false, k: 1 }, outputs },
-            g4: { read: {}, outputs },
-        }, { diagnostics: [{ severity: "warning", message: "warning: host g4: connection.host: refused. Fix: start"
-            + " sshd\n" }] }), driftStage);
-        expect(rows.map((r) => [r.name, r.status]))
-            .toEqual([["g1", "converged"], ["g2", "drifted"], ["g3", "drifted"], ["g4", "unreachable"]]);
-        expect(rows[0]).toMatchObject({ dockerVersion: "20.10.24", daemonJsonSha256: "a".repeat(64) });
-        expect(rows[0].cis.map((c) => [c.id, c.status])).toEqual([["2.1", "pass"], ["2.2", "info"], ["2.10", "warn"]]);
-        expect(rows[0].cis[0].title).toBe("Run the Docker daemon as a non-root user, if possible (Manual)");
-        expect(rows[1].cause).toBe("changed on the host: daemon.json icc false in the state, true on the host");
-        expect(rows[2].cause).toBe("not converged to the stack config (planned, not applied): daemon.json k");
-        expect(rows[3]).toEqual({ name: "g4", status: "unreachable", cause: "connection.host: refused. Fix: start"
-            + " sshd", cis: [] });
-    });
+    test(
+        "converged, drifted by hand, not converged to the config, unreachable; facts and CIS from the refreshed" +
+            " state",
+        () => {
+            const cis = { "2.1": "pass", "2.10": "warn", "2.2": "info", bogus: 3 };
+            const outputs = { dockerVersion: "20.10.24", sha256: "a".repeat(64), cis };
+            const rows = hostReportsFromPreview(
+                preview(
+                    {
+                        g1: { read: { icc: false }, outputs },
+                        g2: {
+                            stored: { icc: false },
+                            read: { icc: true },
+                            planned: { icc: false },
+                            action: "restart dockerd",
+                            outputs,
+                        },
+                        g3: { read: { icc: false }, planned: { icc: false, k: 1 }, outputs },
+                        g4: { read: {}, outputs },
+                    },
+                    {
+                        diagnostics: [
+                            {
+                                severity: "warning",
+                                message: "warning: host g4: connection.host: refused. Fix: start" + " sshd\n",
+                            },
+                        ],
+                    },
+                ),
+                driftStage,
+            );
+            expect(rows.map((r) => [r.name, r.status])).toEqual([
+                ["g1", "converged"],
+                ["g2", "drifted"],
+                ["g3", "drifted"],
+                ["g4", "unreachable"],
+            ]);
+            expect(rows[0]).toMatchObject({ dockerVersion: "20.10.24", daemonJsonSha256: "a".repeat(64) });
+            expect(rows[0].cis.map((c) => [c.id, c.status])).toEqual([
+                ["2.1", "pass"],
+                ["2.2", "info"],
+                ["2.10", "warn"],
+            ]);
+            expect(rows[0].cis[0].title).toBe("Run the Docker daemon as a non-root user, if possible (Manual)");
+            expect(rows[1].cause).toBe("changed on the host: daemon.json icc false in the state, true on the host");
+            expect(rows[2].cause).toBe("not converged to the stack config (planned, not applied): daemon.json k");
+            expect(rows[3]).toEqual({
+                name: "g4",
+                status: "unreachable",
+                cause: "connection.host: refused. Fix: start" + " sshd",
+                cis: [],
+            });
+        },
+    );
 
     test("the fixture: h3 drifted by hand, h5 unreachable, ID range with the owner (owner:start:count)", () => {
         const rows = hostReportsFromPreview(fixtureCopy(), driftStage);
-        expect(rows.find((r) => r.name === "h3")?.cause).toBe("changed on the host: daemon.json icc false in the"
-            + " state, true on the host");
+        expect(rows.find((r) => r.name === "h3")?.cause).toBe(
+            "changed on the host: daemon.json icc false in the" + " state, true on the host",
+        );
         expect(rows.find((r) => r.name === "h5")?.status).toBe("unreachable");
         expect(rows.find((r) => r.name === "h1")?.idRange).toBe("dockremap:296608:65536");
         expect(rows.find((r) => r.name === "h1")?.cis).toEqual([]);
@@ -86,7 +141,10 @@ describe("hostReportsFromPreview with the drift stage's options", () => {
 });
 
 describe("hostReportsFromPreview: what either report did before, in one", () => {
-    const cis = [{ id: "2.2", status: "warn", detail: "icc is on" }, { id: "2.1", status: "pass", detail: "ok" }];
+    const cis = [
+        { id: "2.2", status: "warn", detail: "icc is on" },
+        { id: "2.1", status: "pass", detail: "ok" },
+    ];
 
     test("CIS rows as DaemonConfig writes them (a list), in its order, with titles", () => {
         const [row] = hostReportsFromPreview(preview({ c1: { read: {}, outputs: { cis } } }));
@@ -106,10 +164,14 @@ describe("hostReportsFromPreview: what either report did before, in one", () => 
 
     test("a host preflight skipped for any cause is unreachable; text is parsed; rows in natural order", () => {
         const skipped = "warning: host n2: sudo: refused (this host is skipped; the others go on)";
-        const p = preview({ n10: { read: {} }, n2: { read: {} } },
-            { batches: [["n10", "n2"]], diagnostics: [{ severity: "warning", message: skipped }] });
-        expect(hostReportsFromPreview(JSON.stringify(p)).map((r) => [r.name, r.status, r.cause]))
-            .toEqual([["n2", "unreachable", "sudo: refused"], ["n10", "converged", undefined]]);
+        const p = preview(
+            { n10: { read: {} }, n2: { read: {} } },
+            { batches: [["n10", "n2"]], diagnostics: [{ severity: "warning", message: skipped }] },
+        );
+        expect(hostReportsFromPreview(JSON.stringify(p)).map((r) => [r.name, r.status, r.cause])).toEqual([
+            ["n2", "unreachable", "sudo: refused"],
+            ["n10", "converged", undefined],
+        ]);
     });
 
     test("without refresh nothing is known of the state: not failed", () => {
@@ -123,10 +185,13 @@ describe("hostReportsFromPreview: what either report did before, in one", () => 
         const daemon = (s: { urn: string }) => s.urn.endsWith("::c1-daemon");
         for (const step of p.steps ?? []) if (daemon(step) && step.op === "refresh") step.op = "delete";
         p.steps = (p.steps ?? []).filter((s) => !(daemon(s) && s.op === "same"));
-        expect(hostReportsFromPreview(p)[0])
-            .toMatchObject({ status: "drifted", cause: "changed on the host: daemon.json gone" });
+        expect(hostReportsFromPreview(p)[0]).toMatchObject({
+            status: "drifted",
+            cause: "changed on the host: daemon.json gone",
+        });
         const drifted = preview({ c1: { stored: { a: 1 }, read: { a: 2 } } });
-        expect(hostReportsFromPreview(drifted, { secrets: ["daemon.json"] })[0].cause)
-            .toBe("changed on the host: [scrubbed] a");
+        expect(hostReportsFromPreview(drifted, { secrets: ["daemon.json"] })[0].cause).toBe(
+            "changed on the host: [scrubbed] a",
+        );
     });
 });

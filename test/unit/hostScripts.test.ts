@@ -11,7 +11,9 @@ const sh = (script: string) => execFileSync("sh", ["-c", script], { encoding: "u
 
 describe("host file scripts", () => {
     let dir: string;
-    beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-files-")); });
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-files-"));
+    });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     test("write then read round-trips any content, leaves no temp files", () => {
@@ -25,7 +27,10 @@ describe("host file scripts", () => {
     test("an exclusive folder reports and removes stray files; others are left alone", () => {
         sh(writeFilesScript(dir, { "a.rego": "a" }, "0644"));
         fs.writeFileSync(path.join(dir, "evil.rego"), "package evil");
-        expect(parseReadFiles(sh(readFilesScript(dir, ["a.rego"], "*")))).toEqual({ "a.rego": "a", "evil.rego": "package evil" });
+        expect(parseReadFiles(sh(readFilesScript(dir, ["a.rego"], "*")))).toEqual({
+            "a.rego": "a",
+            "evil.rego": "package evil",
+        });
         expect(parseReadFiles(sh(readFilesScript(dir, ["a.rego"])))).toEqual({ "a.rego": "a" });
         sh(writeFilesScript(dir, { "a.rego": "a2" }, "0644", [], "*"));
         expect(fs.readdirSync(dir)).toEqual(["a.rego"]);
@@ -66,7 +71,9 @@ describe("authorization-plugins edits", () => {
         expect(on).toEqual({ debug: true, "authorization-plugins": ["hdh-authz"] });
         expect(withAuthorizationPlugin(on, "hdh-authz", true)).toEqual(on);
         expect(listsAuthorizationPlugin(on, "hdh-authz")).toBe(true);
-        expect(withAuthorizationPlugin({ "authorization-plugins": ["other", "hdh-authz"] }, "hdh-authz", false)).toEqual({ "authorization-plugins": ["other"] });
+        expect(
+            withAuthorizationPlugin({ "authorization-plugins": ["other", "hdh-authz"] }, "hdh-authz", false),
+        ).toEqual({ "authorization-plugins": ["other"] });
         expect(withAuthorizationPlugin(on, "hdh-authz", false)).toEqual({ debug: true });
     });
 });

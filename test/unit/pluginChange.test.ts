@@ -4,12 +4,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-    authorizationChain, chainSwap, chainWithFirst, chainWithout, samePlugin, withAuthorizationChain,
+    authorizationChain,
+    chainSwap,
+    chainWithFirst,
+    chainWithout,
+    samePlugin,
+    withAuthorizationChain,
 } from "../../components/plan/authorizationChain";
 import { promotionLockModule } from "../../components/plan/authorization";
 import {
-    PluginChangeRequest, PluginStep, managedAliases, maintenanceModule, normalizeReference, planPluginChange,
-    planPluginRemoval, swapAlias,
+    PluginChangeRequest,
+    PluginStep,
+    managedAliases,
+    maintenanceModule,
+    normalizeReference,
+    planPluginChange,
+    planPluginRemoval,
+    swapAlias,
 } from "../../components/plan/pluginChange";
 
 const A = "hdh-authz";
@@ -17,8 +28,13 @@ const T = "hdh-authz-swap";
 const REF1 = "localhost:5000/hdh/opa-authz:0.1.0";
 const REF2 = "localhost:5000/hdh/opa-authz:0.2.0";
 const req = (r: Partial<PluginChangeRequest>): PluginChangeRequest => ({
-    alias: A, reference: REF2, settingsKey: "s", installed: { reference: REF1, enabled: true }, recordedSettings: "s",
-    chain: [A], ...r,
+    alias: A,
+    reference: REF2,
+    settingsKey: "s",
+    installed: { reference: REF1, enabled: true },
+    recordedSettings: "s",
+    chain: [A],
+    ...r,
 });
 const kinds = (steps: PluginStep[]) =>
     steps.map((s) => (s.kind === "switch" ? `switch ${s.from}->${s.to || "-"}` : `${s.kind} ${s.alias}`));
@@ -78,7 +94,9 @@ describe("planPluginChange: never a moment without an enforcing plugin", () => {
 
     test("a swap interrupted with the swap plugin enforcing is finished", () => {
         const r = req({
-            chain: [T], installed: { reference: REF1, enabled: false }, swap: { reference: REF2, enabled: true },
+            chain: [T],
+            installed: { reference: REF1, enabled: false },
+            swap: { reference: REF2, enabled: true },
         });
         const plan = planPluginChange(r);
         expect(kinds(plan.steps)).toEqual([`ensure ${A}`, `switch ${T}->${A}`, `remove ${T}`]);
@@ -94,12 +112,17 @@ describe("planPluginChange: never a moment without an enforcing plugin", () => {
 
     test("listed but disabled (Docker already dropped it): enabled, then a reload puts it back in the path", () => {
         const plan = planPluginChange(req({ reference: REF1, installed: { reference: REF1, enabled: false } }));
-        expect(plan.steps).toEqual([{ kind: "ensure", alias: A }, { kind: "reload", alias: A, expect: A }]);
+        expect(plan.steps).toEqual([
+            { kind: "ensure", alias: A },
+            { kind: "reload", alias: A, expect: A },
+        ]);
     });
 
     test("not listed: a plain install, with the token only while another plugin enforces", () => {
-        expect(planPluginChange(req({ installed: undefined, chain: [] })))
-            .toEqual({ steps: [{ kind: "ensure", alias: A }], maintenance: false });
+        expect(planPluginChange(req({ installed: undefined, chain: [] }))).toEqual({
+            steps: [{ kind: "ensure", alias: A }],
+            maintenance: false,
+        });
         const alias = planPluginChange(req({ alias: "hdh-authz2", installed: undefined, chain: [A] }));
         expect(alias).toEqual({ steps: [{ kind: "ensure", alias: "hdh-authz2" }], maintenance: true });
     });
@@ -115,8 +138,10 @@ describe("planPluginChange: never a moment without an enforcing plugin", () => {
         expect(swapAlias("hdh-authz:1.0")).toBe("hdh-authz-swap");
         expect(normalizeReference("busybox:1")).toBe("docker.io/library/busybox:1");
         expect(normalizeReference(REF1)).toBe(REF1);
-        expect(managedAliases(["plugin-settings.hdh-authz", "authorization.json", "plugin-settings.x:1"]))
-            .toEqual(["hdh-authz", "x:1"]);
+        expect(managedAliases(["plugin-settings.hdh-authz", "authorization.json", "plugin-settings.x:1"])).toEqual([
+            "hdh-authz",
+            "x:1",
+        ]);
     });
 });
 
@@ -142,11 +167,23 @@ const OPA = path.resolve(__dirname, "../../.tools/bin/opa");
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     /** data.docker.authz.allow for a request, with these extra modules; "error" when the evaluation fails. */
-    function allow(modules: string[], method: string, p: string, headers: Record<string, string>,
-        body: unknown = null): string {
+    function allow(
+        modules: string[],
+        method: string,
+        p: string,
+        headers: Record<string, string>,
+        body: unknown = null,
+    ): string {
         const input = {
-            Method: method, Path: p, PathPlain: p, Headers: headers, User: "", AuthMethod: "", Body: body,
-            BindMounts: [], Query: {},
+            Method: method,
+            Path: p,
+            PathPlain: p,
+            Headers: headers,
+            User: "",
+            AuthMethod: "",
+            Body: body,
+            BindMounts: [],
+            Query: {},
         };
         fs.writeFileSync(path.join(dir, "input.json"), JSON.stringify(input));
         try {
@@ -162,14 +199,22 @@ const OPA = path.resolve(__dirname, "../../.tools/bin/opa");
         const m = ["maintenance.rego"];
         expect(allow(m, "POST", "/v1.41/plugins/hdh-authz/disable", { "X-Hdh-Maintenance": token })).toBe("true");
         expect(allow(m, "POST", "/plugins/pull", { "x-hdh-maintenance": token })).toBe("true");
-        expect(allow(m, "POST", "/v1.41/plugins/hdh-authz/disable", { "X-Hdh-Maintenance": "e".repeat(64) }))
-            .toBe("false");
+        expect(allow(m, "POST", "/v1.41/plugins/hdh-authz/disable", { "X-Hdh-Maintenance": "e".repeat(64) })).toBe(
+            "false",
+        );
         expect(allow(m, "POST", "/v1.41/plugins/hdh-authz/disable", {})).toBe("false");
-        expect(allow(m, "POST", "/v1.41/containers/create",
-            { "X-Hdh-Maintenance": token, "Content-Type": "application/json" },
-            { Image: "x", User: "1000", HostConfig: { Privileged: true } })).toBe("false");
-        expect(allow(["expired.rego"], "POST", "/v1.41/plugins/hdh-authz/disable", { "X-Hdh-Maintenance": token }))
-            .toBe("false");
+        expect(
+            allow(
+                m,
+                "POST",
+                "/v1.41/containers/create",
+                { "X-Hdh-Maintenance": token, "Content-Type": "application/json" },
+                { Image: "x", User: "1000", HostConfig: { Privileged: true } },
+            ),
+        ).toBe("false");
+        expect(
+            allow(["expired.rego"], "POST", "/v1.41/plugins/hdh-authz/disable", { "X-Hdh-Maintenance": token }),
+        ).toBe("false");
         expect(allow(m, "GET", "/v1.41/containers/json", {})).toBe("true"); // everyday work is the policy's
     });
 

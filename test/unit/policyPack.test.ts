@@ -1,13 +1,33 @@
 import {
-    StackResource, TYPES, UNKNOWN, authorizationProblems, compareVersions, connectionsOf, dockerFloorProblem, filesHash, hostKeyProblems,
-    hostOf, hostsOf, parseReference, pluginPinProblem, policyFileProblems, typeOfUrn, usernsRemapProblem,
+    StackResource,
+    TYPES,
+    UNKNOWN,
+    authorizationProblems,
+    compareVersions,
+    connectionsOf,
+    dockerFloorProblem,
+    filesHash,
+    hostKeyProblems,
+    hostOf,
+    hostsOf,
+    parseReference,
+    pluginPinProblem,
+    policyFileProblems,
+    typeOfUrn,
+    usernsRemapProblem,
 } from "../../policypack/rules";
 
 // The policy pack's rules (policypack/rules.ts), as @pulumi/policy hands them resources: secrets in the clear,
 // unknown values (preview) as the engine's sentinel string.
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-material\n-----END OPENSSH PRIVATE KEY-----";
-const pinned = { host: "10.0.0.5", user: "deploy", privateKey: KEY, hostKey: "ssh-ed25519 AAAAC3Nza", label: "build-01" };
+const pinned = {
+    host: "10.0.0.5",
+    user: "deploy",
+    privateKey: KEY,
+    hostKey: "ssh-ed25519 AAAAC3Nza",
+    label: "build-01",
+};
 
 describe("pinned-host-key", () => {
     test("a pinned connection passes; skipping the check, or no key, is named by field", () => {
@@ -40,7 +60,11 @@ describe("pinned-host-key", () => {
 
     test("messages never carry connection values (the connection is a secret)", () => {
         const all = [
-            ...hostKeyProblems({ ...pinned, insecureSkipHostKeyCheck: true, proxy: { privateKey: KEY, password: "hunter2" } }),
+            ...hostKeyProblems({
+                ...pinned,
+                insecureSkipHostKeyCheck: true,
+                proxy: { privateKey: KEY, password: "hunter2" },
+            }),
         ].join("\n");
         expect(all).not.toContain("secret-material");
         expect(all).not.toContain("hunter2");
@@ -58,7 +82,9 @@ describe("userns-remap-on", () => {
     test("a remap user (or default) passes; unset, empty or false is refused", () => {
         expect(usernsRemapProblem({ "userns-remap": "dockremap", "log-level": "info" })).toBeUndefined();
         expect(usernsRemapProblem({ "userns-remap": "default" })).toBeUndefined();
-        expect(usernsRemapProblem({ "log-level": "info" })).toBe('settings["userns-remap"] is not set: root in a container would be root on the host');
+        expect(usernsRemapProblem({ "log-level": "info" })).toBe(
+            'settings["userns-remap"] is not set: root in a container would be root on the host',
+        );
         expect(usernsRemapProblem({ "userns-remap": "" })).toMatch(/is "": root in a container/);
         expect(usernsRemapProblem({ "userns-remap": false })).toMatch(/is false/);
     });
@@ -71,14 +97,27 @@ describe("userns-remap-on", () => {
 
 describe("plugin-image-pinned", () => {
     test("references are split like Docker does (a registry port is not a tag)", () => {
-        expect(parseReference("localhost:5000/hdh/opa-authz:0.3.0")).toEqual({ name: "localhost:5000/hdh/opa-authz", tag: "0.3.0", digest: undefined });
-        expect(parseReference("localhost:5000/hdh/opa-authz")).toEqual({ name: "localhost:5000/hdh/opa-authz", digest: undefined });
-        expect(parseReference("r.example/a/b:1@sha256:" + "a".repeat(64))).toEqual({ name: "r.example/a/b", tag: "1", digest: "sha256:" + "a".repeat(64) });
+        expect(parseReference("localhost:5000/hdh/opa-authz:0.3.0")).toEqual({
+            name: "localhost:5000/hdh/opa-authz",
+            tag: "0.3.0",
+            digest: undefined,
+        });
+        expect(parseReference("localhost:5000/hdh/opa-authz")).toEqual({
+            name: "localhost:5000/hdh/opa-authz",
+            digest: undefined,
+        });
+        expect(parseReference("r.example/a/b:1@sha256:" + "a".repeat(64))).toEqual({
+            name: "r.example/a/b",
+            tag: "1",
+            digest: "sha256:" + "a".repeat(64),
+        });
     });
     test("a version tag or a digest passes; latest, no tag, a bad digest are refused", () => {
         expect(pluginPinProblem("localhost:5000/hdh/opa-authz:0.3.0")).toBeUndefined();
         expect(pluginPinProblem("registry.example.internal/hdh/opa-authz@sha256:" + "0f".repeat(32))).toBeUndefined();
-        expect(pluginPinProblem("localhost:5000/hdh/opa-authz:latest")).toBe("reference localhost:5000/hdh/opa-authz:latest is :latest: pin a version tag or a digest");
+        expect(pluginPinProblem("localhost:5000/hdh/opa-authz:latest")).toBe(
+            "reference localhost:5000/hdh/opa-authz:latest is :latest: pin a version tag or a digest",
+        );
         expect(pluginPinProblem("localhost:5000/hdh/opa-authz")).toMatch(/has no tag, so Docker takes :latest/);
         expect(pluginPinProblem("opa-authz@sha256:123")).toMatch(/malformed digest/);
         expect(pluginPinProblem("")).toBe("reference is empty");
@@ -96,7 +135,8 @@ describe("docker-version-floor (advisory)", () => {
     test("older than the floor is reported with the config key; unknown versions are not", () => {
         expect(dockerFloorProblem("20.10.24+dfsg1", "20.10.0")).toBeUndefined();
         expect(dockerFloorProblem("19.03.15", "20.10.0")).toBe(
-            "Docker 19.03.15 is older than the floor 20.10.0 (policy pack config docker-version-floor.minimumVersion)");
+            "Docker 19.03.15 is older than the floor 20.10.0 (policy pack config docker-version-floor.minimumVersion)",
+        );
         expect(dockerFloorProblem(undefined, "20.10.0")).toBeUndefined();
         expect(dockerFloorProblem(UNKNOWN, "20.10.0")).toBeUndefined();
         expect(dockerFloorProblem("", "20.10.0")).toBeUndefined();
@@ -104,7 +144,9 @@ describe("docker-version-floor (advisory)", () => {
 });
 
 /** A stack as AnalyzeStack sees it: a fleet (or none) of hosts with their five steps. */
-function stack(hosts: { name: string; fleet?: string; files?: Record<string, string> | string; authz?: boolean }[]): StackResource[] {
+function stack(
+    hosts: { name: string; fleet?: string; files?: Record<string, string> | string; authz?: boolean }[],
+): StackResource[] {
     const out: StackResource[] = [];
     const fleets = new Map<string, StackResource>();
     const base = "urn:pulumi:ci::hdh::";
@@ -120,13 +162,32 @@ function stack(hosts: { name: string; fleet?: string; files?: Record<string, str
             parent = fleet;
         }
         const chain = parent ? `${TYPES.fleet}$${TYPES.host}` : TYPES.host;
-        const host: StackResource = { urn: `${base}${chain}::${h.name}`, type: TYPES.host, name: h.name, props: {}, parent };
+        const host: StackResource = {
+            urn: `${base}${chain}::${h.name}`,
+            type: TYPES.host,
+            name: h.name,
+            props: {},
+            parent,
+        };
         out.push(host);
         const step = (type: string, suffix: string, props: Record<string, unknown>) =>
-            out.push({ urn: `${base}${chain}$${type}::${h.name}-${suffix}`, type, name: `${h.name}-${suffix}`, props, parent: host });
+            out.push({
+                urn: `${base}${chain}$${type}::${h.name}-${suffix}`,
+                type,
+                name: `${h.name}-${suffix}`,
+                props,
+                parent: host,
+            });
         step(TYPES.subordinateIds, "subids", { connection: pinned });
-        step(TYPES.daemonConfig, "daemon", { connection: pinned, settings: { "userns-remap": "dockremap" }, dockerVersion: "20.10.24" });
-        step(TYPES.remoteFiles, "policy", { connection: pinned, files: h.files ?? { "authz.rego": "package docker.authz\n", "data.json": "{}" } });
+        step(TYPES.daemonConfig, "daemon", {
+            connection: pinned,
+            settings: { "userns-remap": "dockremap" },
+            dockerVersion: "20.10.24",
+        });
+        step(TYPES.remoteFiles, "policy", {
+            connection: pinned,
+            files: h.files ?? { "authz.rego": "package docker.authz\n", "data.json": "{}" },
+        });
         step(TYPES.dockerPlugin, "plugin", { connection: pinned, reference: "localhost:5000/hdh/opa-authz:0.3.0" });
         if (h.authz !== false) step(TYPES.authorization, "authz", { connection: pinned, alias: "hdh-authz" });
     }
@@ -136,52 +197,111 @@ function stack(hosts: { name: string; fleet?: string; files?: Record<string, str
 describe("stack rules: hosts and fleets", () => {
     test("steps are grouped by their HardenedDockerHost, and the host by its fleet", () => {
         const hosts = hostsOf(stack([{ name: "h1", fleet: "prod" }, { name: "h2", fleet: "prod" }, { name: "solo" }]));
-        expect(hosts.map((h) => [h.name, h.fleet, h.steps.size])).toEqual([["h1", "prod", 5], ["h2", "prod", 5], ["solo", undefined, 5]]);
+        expect(hosts.map((h) => [h.name, h.fleet, h.steps.size])).toEqual([
+            ["h1", "prod", 5],
+            ["h2", "prod", 5],
+            ["solo", undefined, 5],
+        ]);
         expect(typeOfUrn(`urn:pulumi:ci::hdh::${TYPES.fleet}$${TYPES.host}::h1`)).toBe(TYPES.host);
         // Steps declared outside the component: the host is the name without the step suffix.
-        expect(hostOf({ urn: "urn:pulumi:ci::hdh::x::build-01-daemon", name: "build-01-daemon" }).name).toBe("build-01");
+        expect(hostOf({ urn: "urn:pulumi:ci::hdh::x::build-01-daemon", name: "build-01-daemon" }).name).toBe(
+            "build-01",
+        );
     });
 
     test("authorization-on: a host without its Authorization step is named", () => {
-        const problems = authorizationProblems(hostsOf(stack([{ name: "h1", fleet: "prod" }, { name: "h2", fleet: "prod", authz: false }])));
-        expect(problems.map((p) => p.message)).toEqual(["host h2: no Authorization step: Docker would not enforce the authorization plugin"]);
+        const problems = authorizationProblems(
+            hostsOf(
+                stack([
+                    { name: "h1", fleet: "prod" },
+                    { name: "h2", fleet: "prod", authz: false },
+                ]),
+            ),
+        );
+        expect(problems.map((p) => p.message)).toEqual([
+            "host h2: no Authorization step: Docker would not enforce the authorization plugin",
+        ]);
     });
 
     test("same-policy-per-fleet: identical sets pass, whatever the key order", () => {
         const a = { "authz.rego": "package docker.authz\n", "data.json": "{}" };
         const b = { "data.json": "{}", "authz.rego": "package docker.authz\n" };
         expect(filesHash(a)).toBe(filesHash(b));
-        expect(policyFileProblems(hostsOf(stack([{ name: "h1", fleet: "prod", files: a }, { name: "h2", fleet: "prod", files: b }])))).toEqual([]);
+        expect(
+            policyFileProblems(
+                hostsOf(
+                    stack([
+                        { name: "h1", fleet: "prod", files: a },
+                        { name: "h2", fleet: "prod", files: b },
+                    ]),
+                ),
+            ),
+        ).toEqual([]);
     });
 
     test("same-policy-per-fleet: the odd host is named against the majority, with the files that differ", () => {
         const ok = { "authz.rego": "package docker.authz\n", "data.json": '{"bind_mounts":[]}' };
-        const odd = { "authz.rego": "package docker.authz\n", "data.json": '{"bind_mounts":["/"]}', "extra.rego": "package x\n" };
-        const problems = policyFileProblems(hostsOf(stack([
-            { name: "h1", fleet: "prod", files: ok }, { name: "h3", fleet: "prod", files: odd }, { name: "h2", fleet: "prod", files: ok },
-        ])));
+        const odd = {
+            "authz.rego": "package docker.authz\n",
+            "data.json": '{"bind_mounts":["/"]}',
+            "extra.rego": "package x\n",
+        };
+        const problems = policyFileProblems(
+            hostsOf(
+                stack([
+                    { name: "h1", fleet: "prod", files: ok },
+                    { name: "h3", fleet: "prod", files: odd },
+                    { name: "h2", fleet: "prod", files: ok },
+                ]),
+            ),
+        );
         expect(problems).toHaveLength(1);
         expect(problems[0].hosts.map((h) => h.name)).toEqual(["h3"]);
         expect(problems[0].message).toBe(
             `fleet prod: host h3 gets policy files ${filesHash(odd).slice(0, 12)}, not the ${filesHash(ok).slice(0, 12)} of h1, h2; ` +
-            "differing: data.json, extra.rego (extra)");
+                "differing: data.json, extra.rego (extra)",
+        );
     });
 
     test("same-policy-per-fleet: fleets are compared separately; hosts outside a fleet form the stack's group", () => {
         const a = { "p.rego": "a" };
         const b = { "p.rego": "b" };
-        expect(policyFileProblems(hostsOf(stack([
-            { name: "h1", fleet: "prod", files: a }, { name: "h2", fleet: "prod", files: a },
-            { name: "s1", fleet: "staging", files: b }, { name: "s2", fleet: "staging", files: b },
-        ])))).toEqual([]);
-        const loose = policyFileProblems(hostsOf(stack([{ name: "x1", files: a }, { name: "x2", files: b }])));
-        expect(loose.map((p) => p.message)).toEqual([expect.stringMatching(/^stack: host x2 gets policy files .* of x1; differing: p\.rego$/)]);
+        expect(
+            policyFileProblems(
+                hostsOf(
+                    stack([
+                        { name: "h1", fleet: "prod", files: a },
+                        { name: "h2", fleet: "prod", files: a },
+                        { name: "s1", fleet: "staging", files: b },
+                        { name: "s2", fleet: "staging", files: b },
+                    ]),
+                ),
+            ),
+        ).toEqual([]);
+        const loose = policyFileProblems(
+            hostsOf(
+                stack([
+                    { name: "x1", files: a },
+                    { name: "x2", files: b },
+                ]),
+            ),
+        );
+        expect(loose.map((p) => p.message)).toEqual([
+            expect.stringMatching(/^stack: host x2 gets policy files .* of x1; differing: p\.rego$/),
+        ]);
     });
 
     test("same-policy-per-fleet: files not known yet (preview) are skipped", () => {
-        expect(policyFileProblems(hostsOf(stack([
-            { name: "h1", fleet: "prod", files: { "p.rego": "a" } }, { name: "h2", fleet: "prod", files: UNKNOWN },
-            { name: "h3", fleet: "prod", files: { "p.rego": UNKNOWN } },
-        ])))).toEqual([]);
+        expect(
+            policyFileProblems(
+                hostsOf(
+                    stack([
+                        { name: "h1", fleet: "prod", files: { "p.rego": "a" } },
+                        { name: "h2", fleet: "prod", files: UNKNOWN },
+                        { name: "h3", fleet: "prod", files: { "p.rego": UNKNOWN } },
+                    ]),
+                ),
+            ),
+        ).toEqual([]);
     });
 });

@@ -53,15 +53,18 @@ export interface HostPlan {
     outputs?: Record<string, unknown>;
 }
 
-const state = (urn: string, inputs: Record<string, unknown>, outputs: Record<string, unknown> = {},
-    host?: string) => ({
-    urn, inputs: { __provider: "p", connection: "[secret]", ...inputs }, outputs: { ...inputs, ...outputs },
+const state = (urn: string, inputs: Record<string, unknown>, outputs: Record<string, unknown> = {}, host?: string) => ({
+    urn,
+    inputs: { __provider: "p", connection: "[secret]", ...inputs },
+    outputs: { ...inputs, ...outputs },
     ...(host ? { parent: hostUrn(host) } : {}),
 });
 
 /** A preview with refresh of a fleet: a daemon (and optionally a policy) step per host, and one rollout gate. */
-export function preview(hosts: Record<string, HostPlan>,
-    extra: { diagnostics?: PreviewJson["diagnostics"]; batches?: string[][] } = {}): PreviewJson {
+export function preview(
+    hosts: Record<string, HostPlan>,
+    extra: { diagnostics?: PreviewJson["diagnostics"]; batches?: string[][] } = {},
+): PreviewJson {
     const root = { urn: stackUrn, oldState: { urn: stackUrn }, newState: { urn: stackUrn } };
     const refresh: PreviewStep[] = [{ op: "refresh", ...root }];
     const program: PreviewStep[] = [{ op: "same", ...root }];

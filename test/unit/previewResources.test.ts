@@ -14,9 +14,11 @@ describe("analysePreview", () => {
     });
 
     test("each resource: its host, the state before refresh, what refresh read, what the program plans", () => {
-        const a = analysePreview(preview({
-            c1: { stored: { icc: false }, read: { icc: true }, planned: { icc: false } },
-        }));
+        const a = analysePreview(
+            preview({
+                c1: { stored: { icc: false }, read: { icc: true }, planned: { icc: false } },
+            }),
+        );
         const daemon = a.resources.find((r) => r.name === "c1-daemon");
         expect(daemon).toMatchObject({ kind: "daemon", host: "c1", op: "update", typeName: "DaemonConfig" });
         expect(daemon?.stored?.inputs?.settings).toEqual({ icc: false });

@@ -1,12 +1,23 @@
 import {
-    SECRET, UNKNOWN, comparableInputs, hashLongStrings, normalizeValue, usableString,
+    SECRET,
+    UNKNOWN,
+    comparableInputs,
+    hashLongStrings,
+    normalizeValue,
+    usableString,
 } from "../../components/plan/previewValues";
 
 describe("previewValues", () => {
     test("secrets, private keys and secret-looking keys become a marker; unknowns a word; keys sorted", () => {
-        expect(normalizeValue({ b: "[secret]", a: "-----BEGIN OPENSSH PRIVATE KEY-----\nx", token: "t",
-            u: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", n: [1, undefined] }))
-            .toEqual({ a: SECRET, b: SECRET, n: [1, null], token: SECRET, u: UNKNOWN });
+        expect(
+            normalizeValue({
+                b: "[secret]",
+                a: "-----BEGIN OPENSSH PRIVATE KEY-----\nx",
+                token: "t",
+                u: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+                n: [1, undefined],
+            }),
+        ).toEqual({ a: SECRET, b: SECRET, n: [1, null], token: SECRET, u: UNKNOWN });
         expect(Object.keys(normalizeValue({ b: 1, a: 2 }) as object)).toEqual(["a", "b"]);
     });
 
@@ -15,10 +26,16 @@ describe("previewValues", () => {
     });
 
     test("long strings as their hash; usable strings are neither secret nor unknown nor empty", () => {
-        expect(hashLongStrings(["x".repeat(201)]))
-            .toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64} \(201 chars\)$/)]);
+        expect(hashLongStrings(["x".repeat(201)])).toEqual([
+            expect.stringMatching(/^sha256:[0-9a-f]{64} \(201 chars\)$/),
+        ]);
         expect(hashLongStrings("short")).toBe("short");
-        expect(["v", "", "[secret]", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", 5].map(usableString))
-            .toEqual(["v", undefined, undefined, undefined, undefined]);
+        expect(["v", "", "[secret]", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", 5].map(usableString)).toEqual([
+            "v",
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+        ]);
     });
 });

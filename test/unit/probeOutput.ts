@@ -15,7 +15,9 @@ export function probeOutput(files: Record<string, string>, lines: string[] = [],
             fs.writeFileSync(path.join(root, p), content);
         }
         const tops = fs.readdirSync(root);
-        const archive = tops.length ? execFileSync("tar", ["-cf", "-", ...tarArgs, "-C", root, ...tops]) : Buffer.alloc(0);
+        const archive = tops.length
+            ? execFileSync("tar", ["-cf", "-", ...tarArgs, "-C", root, ...tops])
+            : Buffer.alloc(0);
         return [...lines, `files=${archive.toString("base64")}`].join("\n");
     } finally {
         fs.rmSync(root, { recursive: true, force: true });

@@ -1,9 +1,16 @@
 import { HostInputError } from "../../components/plan/errors";
 import {
-    answeredBy, checkRemapRemoval, planAuthorization, planAuthorizationRemoval, policySummary,
+    answeredBy,
+    checkRemapRemoval,
+    planAuthorization,
+    planAuthorizationRemoval,
+    policySummary,
 } from "../../components/plan/authorization";
 import {
-    UNKNOWN_INPUT, hostKeyFingerprint, machineIdentity, planMachineChange,
+    UNKNOWN_INPUT,
+    hostKeyFingerprint,
+    machineIdentity,
+    planMachineChange,
 } from "../../components/plan/machineIdentity";
 
 const KEY5 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILKsArmvwT/TUdmqe9qzetvG45F6QAzU2T44V+PRf26/";
@@ -21,28 +28,43 @@ function thrown(run: () => unknown): HostInputError {
 
 describe("planAuthorization: a new policy is checked before it is live, and rolled back after", () => {
     const base = {
-        alias: "hdh-authz", chain: ["hdh-authz"], stagedSha256: "new", liveSha256: "new", liveMoved: false,
+        alias: "hdh-authz",
+        chain: ["hdh-authz"],
+        stagedSha256: "new",
+        liveSha256: "new",
+        liveMoved: false,
         enforcing: true,
     };
 
     test("nothing new: no promotion, no chain change", () => {
-        expect(planAuthorization(base))
-            .toEqual({
-                promote: false, reload: false, restorePolicy: false, enableChain: undefined, restoreChain: undefined,
-            });
+        expect(planAuthorization(base)).toEqual({
+            promote: false,
+            reload: false,
+            restorePolicy: false,
+            enableChain: undefined,
+            restoreChain: undefined,
+        });
     });
 
     test("a new policy under enforcement: promoted; a failed canary brings back only the files (plugin stays)", () => {
-        expect(planAuthorization({ ...base, liveSha256: "old" }))
-            .toMatchObject({ promote: true, restorePolicy: true, enableChain: undefined, restoreChain: undefined });
+        expect(planAuthorization({ ...base, liveSha256: "old" })).toMatchObject({
+            promote: true,
+            restorePolicy: true,
+            enableChain: undefined,
+            restoreChain: undefined,
+        });
         expect(planAuthorization({ ...base, liveSha256: undefined }).promote).toBe(true); // older state: live unknown
         expect(planAuthorization({ ...base, liveMoved: true }).promote).toBe(true);
     });
 
     test("first enablement: listed first; a failed canary gives back the chain as it was", () => {
         const plan = planAuthorization({ ...base, chain: ["ops"], liveSha256: undefined, enforcing: false });
-        expect(plan)
-            .toMatchObject({ promote: true, enableChain: ["hdh-authz", "ops"], restoreChain: ["ops"], reload: false });
+        expect(plan).toMatchObject({
+            promote: true,
+            enableChain: ["hdh-authz", "ops"],
+            restoreChain: ["ops"],
+            reload: false,
+        });
     });
 
     test("listed but not in the request path (disabled and enabled by hand): reloaded", () => {
@@ -67,15 +89,22 @@ describe("planAuthorization: a new policy is checked before it is live, and roll
 
 describe("removing authorization, and the remap guard", () => {
     test("an alias change is not a removal: another alias of ours still enforces", () => {
-        expect(planAuthorizationRemoval("hdh-authz", ["hdh-authz2", "hdh-authz"], ["hdh-authz", "hdh-authz2"]))
-            .toEqual({ chain: ["hdh-authz2"], listed: true, unhardening: false });
+        expect(planAuthorizationRemoval("hdh-authz", ["hdh-authz2", "hdh-authz"], ["hdh-authz", "hdh-authz2"])).toEqual(
+            { chain: ["hdh-authz2"], listed: true, unhardening: false },
+        );
     });
 
     test("destroy: the last plugin of ours leaves (an operator's plugin does not count)", () => {
-        expect(planAuthorizationRemoval("hdh-authz", ["ops", "hdh-authz"], ["hdh-authz"]))
-            .toEqual({ chain: ["ops"], listed: true, unhardening: true });
-        expect(planAuthorizationRemoval("hdh-authz", [], ["hdh-authz"]))
-            .toEqual({ chain: [], listed: false, unhardening: true });
+        expect(planAuthorizationRemoval("hdh-authz", ["ops", "hdh-authz"], ["hdh-authz"])).toEqual({
+            chain: ["ops"],
+            listed: true,
+            unhardening: true,
+        });
+        expect(planAuthorizationRemoval("hdh-authz", [], ["hdh-authz"])).toEqual({
+            chain: [],
+            listed: false,
+            unhardening: true,
+        });
     });
 
     test("containers running under remap stop a destroy, listed by name, unless allowDataRootMove", () => {
@@ -103,15 +132,17 @@ describe("planMachineChange: another machine is a replace", () => {
     });
 
     test("the same target, whatever else changed (user, label), is nothing to decide", () => {
-        expect(planMachineChange({ connection: h5 }, { connection: { ...h5, user: "deploy", label: "x" } }))
-            .toBe("same-target");
+        expect(planMachineChange({ connection: h5 }, { connection: { ...h5, user: "deploy", label: "x" } })).toBe(
+            "same-target",
+        );
     });
 
     test("another pinned host key: another machine, without reading the host", () => {
         expect(planMachineChange({ connection: h5 }, { connection: h6 })).toBe("other-machine");
         const recorded = { connection: h5, recorded: machineIdentity("m", KEY5) };
-        expect(planMachineChange(recorded, { connection: { ...h6, hostKey: hostKeyFingerprint(KEY6) } }))
-            .toBe("other-machine");
+        expect(planMachineChange(recorded, { connection: { ...h6, hostKey: hostKeyFingerprint(KEY6) } })).toBe(
+            "other-machine",
+        );
     });
 
     test("same key, new address: the machine-id decides (read from the new target)", () => {
@@ -122,20 +153,23 @@ describe("planMachineChange: another machine is a replace", () => {
         expect(planMachineChange(old, reading("aaa"))).toBe("same-machine");
         expect(planMachineChange(old, reading("bbb"))).toBe("other-machine");
         // Nothing recorded (older state): the same key means the same machine.
-        expect(planMachineChange({ connection: h5 }, { connection: moved, current: machineIdentity("bbb", KEY5) }))
-            .toBe("same-machine");
+        expect(
+            planMachineChange({ connection: h5 }, { connection: moved, current: machineIdentity("bbb", KEY5) }),
+        ).toBe("same-machine");
     });
 
     test("a jump host added in front of the same machine is the same machine", () => {
         const via = { ...h5, host: "127.0.0.1", port: 2205, proxy: { host: "127.0.0.1", port: 2221, hostKey: KEY6 } };
-        expect(planMachineChange({ connection: h5 }, { connection: via, current: machineIdentity("", KEY5) }))
-            .toBe("same-machine");
+        expect(planMachineChange({ connection: h5 }, { connection: via, current: machineIdentity("", KEY5) })).toBe(
+            "same-machine",
+        );
     });
 
     test("a connection not known yet (preview) decides nothing", () => {
         expect(planMachineChange({ connection: h5 }, { connection: { ...h5, host: UNKNOWN_INPUT } })).toBe("unknown");
         expect(planMachineChange({ connection: h5 }, { connection: UNKNOWN_INPUT })).toBe("unknown");
-        expect(planMachineChange({ connection: h5 }, { connection: { ...h5, proxy: { host: UNKNOWN_INPUT } } }))
-            .toBe("unknown");
+        expect(planMachineChange({ connection: h5 }, { connection: { ...h5, proxy: { host: UNKNOWN_INPUT } } })).toBe(
+            "unknown",
+        );
     });
 });

@@ -12,7 +12,16 @@ import {
 } from "../../components/plan/subordinateIds";
 
 const plan = (content: string, extra: Partial<SubordinateRangeRequest> = {}) =>
-    planSubordinateRange({ host: "h1", file: "/etc/subuid", content, owner: "dockremap", count: 65536, min: 100000, max: 600100000, ...extra });
+    planSubordinateRange({
+        host: "h1",
+        file: "/etc/subuid",
+        content,
+        owner: "dockremap",
+        count: 65536,
+        min: 100000,
+        max: 600100000,
+        ...extra,
+    });
 
 /** The thrown error, for asserting on its fields. */
 function thrown(run: () => unknown): HostInputError {
@@ -27,7 +36,12 @@ function thrown(run: () => unknown): HostInputError {
 
 describe("planSubordinateRange: first fit", () => {
     test("an empty (or missing) file gets our line at SUB_UID_MIN", () => {
-        expect(plan("")).toEqual({ action: "add", range: { owner: "dockremap", start: 100000, count: 65536 }, content: "dockremap:100000:65536\n", replaced: [] });
+        expect(plan("")).toEqual({
+            action: "add",
+            range: { owner: "dockremap", start: 100000, count: 65536 },
+            content: "dockremap:100000:65536\n",
+            replaced: [],
+        });
     });
 
     test("the range after another owner's, adjacent (half-open intervals)", () => {
@@ -84,30 +98,41 @@ describe("planSubordinateRange: first fit", () => {
         expect(error.field).toBe("userns.count");
         expect(error.message).toBe(
             "host h1: userns.count: /etc/subuid: no free range of 65536 IDs between 100000 and 600100000 (SUB_UID_MIN..SUB_UID_MAX). " +
-            "Fix: free a range, lower userns.count, set userns.start, or raise SUB_UID_MAX in /etc/login.defs");
-        expect(thrown(() => plan("alice:100000:600000000\n", { file: "/etc/subgid" })).message).toContain("SUB_GID_MAX");
+                "Fix: free a range, lower userns.count, set userns.start, or raise SUB_UID_MAX in /etc/login.defs",
+        );
+        expect(thrown(() => plan("alice:100000:600000000\n", { file: "/etc/subgid" })).message).toContain(
+            "SUB_GID_MAX",
+        );
     });
 
     test("bounds from login.defs are used", () => {
         const bounds = parseLoginDefs("SUB_UID_MIN 200000\nSUB_UID_MAX 300000\n");
         expect(plan("", { min: bounds.subUidMin, max: bounds.subUidMax }).range.start).toBe(200000);
-        expect(() => plan("", { count: 100002, min: bounds.subUidMin, max: bounds.subUidMax })).toThrow(/no free range of 100002 IDs/);
+        expect(() => plan("", { count: 100002, min: bounds.subUidMin, max: bounds.subUidMax })).toThrow(
+            /no free range of 100002 IDs/,
+        );
     });
 });
 
 describe("planSubordinateRange: fixed start", () => {
     test("a free fixed start is used, even right after another range", () => {
-        expect(plan("alice:100000:65536\n", { start: 165536 }).content).toBe("alice:100000:65536\ndockremap:165536:65536\n");
+        expect(plan("alice:100000:65536\n", { start: 165536 }).content).toBe(
+            "alice:100000:65536\ndockremap:165536:65536\n",
+        );
     });
 
     test("a fixed start overlapping someone names that owner and range", () => {
         const error = thrown(() => plan("alice:100000:65536\nbob:200000:65536\n", { start: 150000 }));
         expect(error.field).toBe("userns.start");
-        expect(error.problem).toBe("/etc/subuid: [150000, 215536) overlaps alice's range [100000, 165536), bob's range [200000, 265536)");
+        expect(error.problem).toBe(
+            "/etc/subuid: [150000, 215536) overlaps alice's range [100000, 165536), bob's range [200000, 265536)",
+        );
     });
 
     test("a fixed start inside a larger range (nested) is refused", () => {
-        expect(() => plan("alice:100000:1000000\n", { start: 200000 })).toThrow(/overlaps alice's range \[100000, 1100000\)/);
+        expect(() => plan("alice:100000:1000000\n", { start: 200000 })).toThrow(
+            /overlaps alice's range \[100000, 1100000\)/,
+        );
     });
 
     test("a fixed start equal to the owner's entry keeps it; a different one rewrites it in place", () => {
@@ -128,7 +153,12 @@ describe("planSubordinateRange: the owner's existing entries", () => {
     test("a valid entry is kept and the file is returned as is", () => {
         const content = "# managed by hand\nalice:100000:65536\ndockremap:165536:65536";
         const result = plan(content);
-        expect(result).toEqual({ action: "keep", range: { owner: "dockremap", start: 165536, count: 65536 }, content, replaced: [] });
+        expect(result).toEqual({
+            action: "keep",
+            range: { owner: "dockremap", start: 165536, count: 65536 },
+            content,
+            replaced: [],
+        });
     });
 
     test("an entry outside SUB_UID_MIN..MAX is still valid and kept", () => {
@@ -168,7 +198,9 @@ describe("planSubordinateRange: the owner's existing entries", () => {
     });
 
     test("rewriting the last line of a file without a final newline ends the file with one", () => {
-        expect(plan("alice:1:2\ndockremap:100000:10", { count: 65536 }).content).toBe("alice:1:2\ndockremap:100000:65536\n");
+        expect(plan("alice:1:2\ndockremap:100000:10", { count: 65536 }).content).toBe(
+            "alice:1:2\ndockremap:100000:65536\n",
+        );
     });
 
     test("planning the planned file again keeps it (idempotent)", () => {
@@ -181,7 +213,8 @@ describe("planSubordinateRange: the owner's existing entries", () => {
 
 describe("planSubordinateRange: other lines byte for byte", () => {
     test("comments, blanks, odd whitespace and malformed lines of others are kept and not counted", () => {
-        const content = "# subordinate ids\n\n   \n\tbob:abc:10\ncarol:100000:\ndave:100000:65536 extra\n#dockremap:1:2\n";
+        const content =
+            "# subordinate ids\n\n   \n\tbob:abc:10\ncarol:100000:\ndave:100000:65536 extra\n#dockremap:1:2\n";
         const result = plan(content);
         expect(result.range.start).toBe(100000);
         expect(result.content).toBe(`${content}dockremap:100000:65536\n`);
@@ -209,7 +242,9 @@ describe("planSubordinateRange: other lines byte for byte", () => {
 
     test("a malformed line naming the owner is refused rather than guessed", () => {
         const error = thrown(() => plan("dockremap:abc:65536\n"));
-        expect(error.problem).toBe('/etc/subuid line 1 ("dockremap:abc:65536") names dockremap but its start or count is not a decimal number');
+        expect(error.problem).toBe(
+            '/etc/subuid line 1 ("dockremap:abc:65536") names dockremap but its start or count is not a decimal number',
+        );
     });
 
     test("bad requests are refused", () => {
@@ -249,7 +284,9 @@ describe("planSubordinateRange: invariants over generated files", () => {
             expect(free(result.range.start)).toBe(true);
             expect(result.range.start).toBeGreaterThanOrEqual(100000);
             // A first fit starts at SUB_UID_MIN or right after some range; none of those below it is free.
-            const lowerCandidates = [100000, ...others.map((o) => o.start + o.count)].filter((s) => s >= 100000 && s < result.range.start);
+            const lowerCandidates = [100000, ...others.map((o) => o.start + o.count)].filter(
+                (s) => s >= 100000 && s < result.range.start,
+            );
             expect(lowerCandidates.filter(free)).toEqual([]);
             expect(result.content).toBe(`${content}dockremap:${result.range.start}:65536\n`);
             expect(plan(result.content).action).toBe("keep");
@@ -261,7 +298,9 @@ describe("releaseSubordinateRange", () => {
     const content = "# keep me\r\nalice:100000:65536\r\ndockremap:165536:65536\nbob:231072:65536";
 
     test("removes exactly our line; every other byte stays", () => {
-        expect(releaseSubordinateRange(content, "dockremap", { start: 165536, count: 65536 })).toBe("# keep me\r\nalice:100000:65536\r\nbob:231072:65536");
+        expect(releaseSubordinateRange(content, "dockremap", { start: 165536, count: 65536 })).toBe(
+            "# keep me\r\nalice:100000:65536\r\nbob:231072:65536",
+        );
     });
 
     test("leaves the file unchanged when the line is not there or differs", () => {
@@ -270,7 +309,9 @@ describe("releaseSubordinateRange", () => {
     });
 
     test("removes duplicates of the line too, and the last line cleanly", () => {
-        expect(releaseSubordinateRange("dockremap:1:2\nalice:5:5\ndockremap:1:2\n", "dockremap", { start: 1, count: 2 })).toBe("alice:5:5\n");
+        expect(
+            releaseSubordinateRange("dockremap:1:2\nalice:5:5\ndockremap:1:2\n", "dockremap", { start: 1, count: 2 }),
+        ).toBe("alice:5:5\n");
         expect(releaseSubordinateRange("dockremap:1:2\n", "dockremap", { start: 1, count: 2 })).toBe("");
     });
 
@@ -284,15 +325,36 @@ describe("releaseSubordinateRange", () => {
 describe("parseLoginDefs", () => {
     test("shadow-utils' defaults when nothing is set", () => {
         expect(parseLoginDefs("")).toEqual(DEFAULT_SUBORDINATE_BOUNDS);
-        expect(DEFAULT_SUBORDINATE_BOUNDS).toEqual({ subUidMin: 100000, subUidMax: 600100000, subUidCount: 65536, subGidMin: 100000, subGidMax: 600100000, subGidCount: 65536 });
+        expect(DEFAULT_SUBORDINATE_BOUNDS).toEqual({
+            subUidMin: 100000,
+            subUidMax: 600100000,
+            subUidCount: 65536,
+            subGidMin: 100000,
+            subGidMax: 600100000,
+            subGidCount: 65536,
+        });
     });
 
     test("reads every key, ignores comments, last occurrence wins, bad values fall back", () => {
         const defs = [
-            "# SUB_UID_MIN 1", "SUB_UID_MIN\t\t200000", "SUB_UID_MAX 900000\r", "SUB_UID_COUNT 70000",
-            "SUB_GID_MIN 300000", "SUB_GID_MIN 310000", "SUB_GID_MAX 0x10", "SUB_GID_COUNT \"80000\"", "UID_MIN 1000",
+            "# SUB_UID_MIN 1",
+            "SUB_UID_MIN\t\t200000",
+            "SUB_UID_MAX 900000\r",
+            "SUB_UID_COUNT 70000",
+            "SUB_GID_MIN 300000",
+            "SUB_GID_MIN 310000",
+            "SUB_GID_MAX 0x10",
+            'SUB_GID_COUNT "80000"',
+            "UID_MIN 1000",
         ].join("\n");
-        expect(parseLoginDefs(defs)).toEqual({ subUidMin: 200000, subUidMax: 900000, subUidCount: 70000, subGidMin: 310000, subGidMax: 600100000, subGidCount: 80000 });
+        expect(parseLoginDefs(defs)).toEqual({
+            subUidMin: 200000,
+            subUidMax: 900000,
+            subUidCount: 70000,
+            subGidMin: 310000,
+            subGidMax: 600100000,
+            subGidCount: 80000,
+        });
     });
 });
 
@@ -302,7 +364,10 @@ describe("planSubordinateRange: the fleet's preferred start", () => {
     });
 
     test("a valid range already there is kept (moving it would move Docker's data root)", () => {
-        expect(plan("dockremap:231072:65536\n", { preferredStart: 296608 })).toMatchObject({ action: "keep", range: { start: 231072 } });
+        expect(plan("dockremap:231072:65536\n", { preferredStart: 296608 })).toMatchObject({
+            action: "keep",
+            range: { start: 231072 },
+        });
     });
 
     test("the fleet's range overlapping another owner here is an error naming that owner", () => {
@@ -388,8 +453,11 @@ describe("per-file, per-line ownership: destroy gives back exactly what was ther
     });
 
     test("an older state's single flag: our range line in each file, nothing to restore", () => {
-        expect(legacyLineRecord(true, owner, { start: 231072, count: 65536 }))
-            .toEqual({ line: "dockremap:231072:65536", ours: true, replaced: [] });
+        expect(legacyLineRecord(true, owner, { start: 231072, count: 65536 })).toEqual({
+            line: "dockremap:231072:65536",
+            ours: true,
+            replaced: [],
+        });
         expect(legacyLineRecord(true, owner, { start: 0, count: 65536 }).ours).toBe(false);
         expect(legacyLineRecord(false, owner, { start: 231072, count: 65536 }).ours).toBe(false);
     });

@@ -33,13 +33,16 @@ describe("the language host's TypeScript loader", () => {
         cache = path.join(dir, ".cache");
         const options = { target: "es2022", module: "commonjs", strict: true };
         fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options }));
-        fs.writeFileSync(path.join(dir, "main.ts"), [
-            "interface Shape { sides: number }",
-            "const square: Shape = { sides: 4 };",
-            "export const value: string = `sides=${square.sides}`;",
-            "export function where(): string { return new Error().stack?.split(\"\\n\")[1] ?? \"\"; }",
-            "",
-        ].join("\n"));
+        fs.writeFileSync(
+            path.join(dir, "main.ts"),
+            [
+                "interface Shape { sides: number }",
+                "const square: Shape = { sides: 4 };",
+                "export const value: string = `sides=${square.sides}`;",
+                'export function where(): string { return new Error().stack?.split("\\n")[1] ?? ""; }',
+                "",
+            ].join("\n"),
+        );
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
