@@ -71,7 +71,10 @@ export interface HardenedDockerHostArgs {
         /** The `opa` binary used to refuse a policy that does not compile. Default: `opa` on PATH. */
         opaPath?: string;
     };
-    /** Image for the canary containers run after enabling authorization; `""` skips the canary. Default: `<registry>/hdh/busybox:1`. */
+    /**
+     * Image for the canary containers run after enabling authorization; `""` skips the canary.
+     * Default: `<registry>/hdh/busybox:1`.
+     */
     canaryImage?: pulumi.Input<string>;
     /** Command that restarts Docker. Default: the host's init system (systemd or /etc/init.d/docker). */
     restartCommand?: pulumi.Input<string>;
@@ -92,7 +95,10 @@ export interface HardenedDockerHostArgs {
      * gate then fails naming the host, so it is never reported converged). Default: `fail`.
      */
     onUnreachable?: "fail" | "skip";
-    /** The policy files, already merged and checked (a fleet does it once for all its hosts). Default: from `policy`. */
+    /**
+     * The policy files, already merged and checked (a fleet does it once for all its hosts).
+     * Default: from `policy`.
+     */
     policyFiles?: Record<string, string>;
 }
 
@@ -118,7 +124,8 @@ function dedicatedDirectory(dir: string): string {
     const normal = path.posix.normalize(dir).replace(/\/+$/, "") || "/";
     if (!path.posix.isAbsolute(dir) || normal !== dir.replace(/\/+$/, "") || SHARED_DIRECTORIES.has(normal)) {
         throw new Error(
-            `policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own (every other file in it is removed). Fix: use e.g. /etc/docker/policies`,
+            `policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own ` +
+                "(every other file in it is removed). Fix: use e.g. /etc/docker/policies",
         );
     }
     return normal;
@@ -171,7 +178,8 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
                 ) {
                     if (hop.insecureSkipHostKeyCheck)
                         pulumi.log.warn(
-                            `host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified`,
+                            `host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: ` +
+                                "the host's identity is not verified",
                             this,
                         );
                 }

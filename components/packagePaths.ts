@@ -61,7 +61,8 @@ export function compiledModule(modulePath: string): string {
     }
     if (!fs.existsSync(`${built}.js`)) {
         throw new Error(
-            `hardened-docker-host: dist/${relative}.js is missing after the build. Fix: run npm run build and read its errors`,
+            `hardened-docker-host: dist/${relative}.js is missing after the build. ` +
+                "Fix: run npm run build and read its errors",
         );
     }
     return built;

@@ -55,7 +55,8 @@ export function hostKeyProblems(connection: unknown): string[] {
     for (let depth = 0; isObject(hop) && depth < 8; depth++) {
         if (hop.insecureSkipHostKeyCheck === true) {
             problems.push(
-                `${field}.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin ${field}.hostKey instead)`,
+                `${field}.insecureSkipHostKeyCheck is set: ` +
+                    `the host's identity is not verified (pin ${field}.hostKey instead)`,
             );
         } else if (hop.hostKey === undefined || hop.hostKey === null) {
             problems.push(`${field}.hostKey is missing: pin the host's public key or SHA256 fingerprint`);
@@ -92,7 +93,10 @@ export function usernsRemapProblem(settings: unknown): string | undefined {
     const v = settings["userns-remap"];
     if (v === UNKNOWN) return undefined;
     if (typeof v !== "string" || v.trim() === "") {
-        return `settings["userns-remap"] is ${v === undefined ? "not set" : JSON.stringify(v)}: root in a container would be root on the host`;
+        return (
+            `settings["userns-remap"] is ${v === undefined ? "not set" : JSON.stringify(v)}: ` +
+            "root in a container would be root on the host"
+        );
     }
     return undefined;
 }
@@ -148,7 +152,10 @@ export function compareVersions(a: string, b: string): number {
 export function dockerFloorProblem(dockerVersion: unknown, floor: string): string | undefined {
     if (!known(dockerVersion) || typeof dockerVersion !== "string" || !/\d/.test(dockerVersion)) return undefined;
     if (compareVersions(dockerVersion, floor) >= 0) return undefined;
-    return `Docker ${dockerVersion} is older than the floor ${floor} (policy pack config docker-version-floor.minimumVersion)`;
+    return (
+        `Docker ${dockerVersion} is older than the floor ${floor} ` +
+        "(policy pack config docker-version-floor.minimumVersion)"
+    );
 }
 
 // ---- stack-wide: per host and per fleet ---------------------------------------------------------------
@@ -231,7 +238,8 @@ const hostNames = (hosts: HostSteps[]): string =>
 /**
  * Every host of a fleet must get the same policy files (RemoteFiles `files`). Hosts outside any fleet are
  * compared with each other as the stack's own group. The largest group of identical sets is the reference (on a
- * tie, the one of the first host declared); each other set is reported with the files in which it differs. Hosts whose files are not known are skipped.
+ * tie, the one of the first host declared); each other set is reported with the files in which it differs. Hosts
+ * whose files are not known are skipped.
  */
 export function policyFileProblems(hosts: HostSteps[]): { hosts: HostSteps[]; message: string }[] {
     const groups = new Map<string, HostSteps[]>();
@@ -264,8 +272,10 @@ export function policyFileProblems(hosts: HostSteps[]): { hosts: HostSteps[]; me
             problems.push({
                 hosts: odd,
                 message:
-                    `${where}: ${odd.length > 1 ? "hosts" : "host"} ${hostNames(odd)} ${odd.length > 1 ? "get" : "gets"} policy files ` +
-                    `${sha.slice(0, 12)}, not the ${refSha.slice(0, 12)} of ${hostNames(refHosts)}; differing: ${differ.join(", ")}`,
+                    `${where}: ${odd.length > 1 ? "hosts" : "host"} ${hostNames(odd)} ` +
+                    `${odd.length > 1 ? "get" : "gets"} policy files ` +
+                    `${sha.slice(0, 12)}, not the ${refSha.slice(0, 12)} of ${hostNames(refHosts)}; ` +
+                    `differing: ${differ.join(", ")}`,
             });
         }
     }

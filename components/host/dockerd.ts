@@ -34,15 +34,20 @@ hdh_wait_healthy() {
   i=0
   while [ $i -lt 120 ]; do
     # Up means answering: a refusal by a fail-closed authorization plugin is an answer too.
-    if out=$(docker version 2>&1) || case "$out" in *"authorization denied"*) true ;; *) false ;; esac; then return 0; fi
+    if out=$(docker version 2>&1) || case "$out" in *"authorization denied"*) true ;; *) false ;; esac; then
+      return 0
+    fi
     # Fail fast when the daemon has already died (Debian's init script keeps its pid here).
-    if [ $i -gt 6 ] && [ -f /var/run/docker-ssd.pid ] && ! kill -0 "$(cat /var/run/docker-ssd.pid)" 2>/dev/null; then return 1; fi
+    if [ $i -gt 6 ] && [ -f /var/run/docker-ssd.pid ] && ! kill -0 "$(cat /var/run/docker-ssd.pid)" 2>/dev/null; then
+      return 1
+    fi
     sleep 0.5; i=$((i+1))
   done
   return 1
 }
 hdh_docker_log() {
-  { tail -n 200 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 200 --no-pager 2>/dev/null; } | grep -E 'level=(error|fatal)|failed to start' | tail -n 3 || true
+  { tail -n 200 /var/log/docker.log 2>/dev/null || journalctl -u docker -n 200 --no-pager 2>/dev/null; } |
+    grep -E 'level=(error|fatal)|failed to start' | tail -n 3 || true
 }
 # hdh_install_daemon_json BASE64|-: back up the current file, validate where the engine can, write atomically
 # (- removes the file).
@@ -55,12 +60,15 @@ hdh_install_daemon_json() {
   tmp=$(mktemp ${DAEMON_JSON}.hdh-XXXXXX)
   echo "$1" | base64 -d > "$tmp"; chmod 0644 "$tmp"
   if dockerd --help 2>&1 | grep -q -- '--validate'; then
-    dockerd --validate --config-file "$tmp" >/dev/null || { rm -f "$tmp"; echo "dockerd --validate refused the new daemon.json" >&2; return 1; }
+    if ! dockerd --validate --config-file "$tmp" >/dev/null; then
+      rm -f "$tmp"; echo "dockerd --validate refused the new daemon.json" >&2; return 1
+    fi
   fi
   mv -f "$tmp" ${DAEMON_JSON}
 }
 hdh_restore_daemon_json() {
-  if [ -f "$HDH_BACKUP" ]; then cp -p "$HDH_BACKUP" ${DAEMON_JSON}; elif [ -f "$HDH_BACKUP.absent" ]; then rm -f ${DAEMON_JSON}; fi
+  if [ -f "$HDH_BACKUP" ]; then cp -p "$HDH_BACKUP" ${DAEMON_JSON}
+  elif [ -f "$HDH_BACKUP.absent" ]; then rm -f ${DAEMON_JSON}; fi
 }
 # hdh_apply_daemon_json BASE64 restart|reload: install, restart or reload, and roll back if Docker does not come back.
 hdh_apply_daemon_json() {
@@ -71,9 +79,11 @@ hdh_apply_daemon_json() {
     hdh_restore_daemon_json; hdh_restart || true
     echo "dockerd said: $log" >&2
     if hdh_wait_healthy; then
-      echo "Docker did not come back healthy with the new daemon.json; the previous one was restored and Docker restarted" >&2
+      echo "Docker did not come back healthy with the new daemon.json;" \\
+        "the previous one was restored and Docker restarted" >&2
     else
-      echo "Docker did not come back healthy with the new daemon.json, and Docker is DOWN even with the previous one restored: see $(hdh_docker_log)" >&2
+      echo "Docker did not come back healthy with the new daemon.json, and Docker is DOWN" \\
+        "even with the previous one restored: see $(hdh_docker_log)" >&2
     fi
     return 3
   fi
@@ -89,7 +99,8 @@ export function b64(text: string): string {
 /** A script line that records what a step applied (one JSON file per step). */
 export function recordScript(step: string, record: object): string {
     const file = `${RECORD_DIR}/${step}.json`;
-    return `mkdir -p ${RECORD_DIR} && echo ${shq(b64(JSON.stringify(record, null, 2) + "\n"))} | base64 -d > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+    const data = shq(b64(JSON.stringify(record, null, 2) + "\n"));
+    return `mkdir -p ${RECORD_DIR} && echo ${data} | base64 -d > ${file}.tmp && mv -f ${file}.tmp ${file}`;
 }
 
 /**

@@ -43,8 +43,10 @@ export function writeFilesScript(
     for (const name of remove.filter((n) => !(n in files))) lines.push(`rm -f ${d}/${shq(safeName(name))}`);
     if (exclusivePattern) {
         const keep = names.map(shq).join("|");
+        const kept = keep ? `${keep}) ;; ` : "";
         lines.push(
-            `for f in ${d}/${exclusivePattern}; do [ -e "$f" ] || continue; case "$(basename "$f")" in ${keep ? `${keep}) ;; ` : ""}*) rm -f "$f" ;; esac; done`,
+            `for f in ${d}/${exclusivePattern}; do [ -e "$f" ] || continue; ` +
+                `case "$(basename "$f")" in ${kept}*) rm -f "$f" ;; esac; done`,
         );
     }
     return lines.join("\n");

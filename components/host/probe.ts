@@ -131,7 +131,9 @@ trap 'rm -rf "$t"' EXIT
 mkdir "$t/docker" || exit 1
 ${dockerCallsScript}
 hdh_docker_calls "$t/docker" ${DOCKER_SOCKET} &
-if [ -d /run/systemd/system ]; then echo init=systemd; elif [ -x /etc/init.d/docker ]; then echo init=sysv; else echo init=none; fi
+if [ -d /run/systemd/system ]; then echo init=systemd
+elif [ -x /etc/init.d/docker ]; then echo init=sysv
+else echo init=none; fi
 echo "socket=$(stat -c '%a %U %G' ${DOCKER_SOCKET} 2>/dev/null || printf absent)"
 live=
 [ -f '${LIVE_FOLDER_NOTE}' ] && IFS= read -r live < '${LIVE_FOLDER_NOTE}'

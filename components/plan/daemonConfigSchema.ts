@@ -186,7 +186,10 @@ function shown(value: JsonValue): string {
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Where a value breaks the type: `[path suffix, what was found]`, or undefined when it fits. Null always fits (see below). */
+/**
+ * Where a value breaks the type: `[path suffix, what was found]`, or undefined when it fits. Null always fits (see
+ * below).
+ */
 function mismatch(type: DaemonValueType, value: JsonValue): [string, JsonValue] | undefined {
     if (value === null) return undefined;
     const eachEntry = (

@@ -27,7 +27,8 @@ export function checkNetworkExposure(host: string, managed: JsonObject, desired:
         throw new HostInputError(
             host,
             "daemonConfig.hosts",
-            `"${open}" listens on the network without TLS client verification, so anyone who reaches it commands Docker`,
+            `"${open}" listens on the network without TLS client verification, ` +
+                "so anyone who reaches it commands Docker",
             "set daemonConfig.tlsverify: true with tlscacert, tlscert and tlskey, or listen on unix:// sockets only",
         );
     }

@@ -75,7 +75,10 @@ export function daemonConfigChangeEffect(before: JsonObject, after: JsonObject):
     return { action, changedKeys, restartKeys };
 }
 
-/** True unless every key that changes between `before` and `after` is applied by a SIGHUP reload (false when nothing changes). */
+/**
+ * True unless every key that changes between `before` and `after` is applied by a SIGHUP reload (false when nothing
+ * changes).
+ */
 export function restartNeeded(before: JsonObject, after: JsonObject): boolean {
     return daemonConfigChangeEffect(before, after).action === "restart";
 }

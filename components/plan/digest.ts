@@ -213,8 +213,8 @@ function rolloutSection(m: DigestModel, d: Detail): string[] {
     lines.push(
         "",
         "<sub>Fingerprint: SHA-256 over the sorted planned changes (per resource: operation and each changed" +
-            " input's value now and planned) and the unreachable hosts; connections, secrets and provider internals are" +
-            " left out. The full preview is the review's preview.json artifact.</sub>",
+            " input's value now and planned) and the unreachable hosts; connections, secrets and provider" +
+            " internals are left out. The full preview is the review's preview.json artifact.</sub>",
     );
     return lines;
 }

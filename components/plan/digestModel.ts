@@ -177,6 +177,11 @@ function deviationsTogether(deviations: Deviations, fleet: Fleet): Deviation[] {
     return [...together.values()];
 }
 
+/** What a change of the fleet's own resources is about (its type and name when it is none of ours). */
+function fleetSubject(r: PreviewResource): string {
+    return r.kind === "other" ? `${r.typeName} ${r.name}` : RESOURCE_SUBJECT[r.kind];
+}
+
 /** The digest's model of an analysed preview (see {@link DigestModel}). */
 export function buildDigestModel(a: PreviewAnalysis, changes: FleetChanges, fingerprint: string): DigestModel {
     const unreachable = new Set(a.unreachable.map((u) => u.host));
@@ -195,7 +200,7 @@ export function buildDigestModel(a: PreviewAnalysis, changes: FleetChanges, fing
     const fleetItems = changed
         .filter((r) => !r.host && !["gate", "stack", "fleet"].includes(r.kind))
         .map((r) => ({
-            head: `- **fleet**: ${markdownText(r.kind === "other" ? `${r.typeName} ${r.name}` : RESOURCE_SUBJECT[r.kind])}`,
+            head: `- **fleet**: ${markdownText(fleetSubject(r))}`,
             items: digestItemsOf(r),
             op: r.op as string,
         }));

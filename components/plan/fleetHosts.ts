@@ -87,7 +87,8 @@ function checkConnection(name: string, where: string, entry: Record<string, unkn
             name,
             `${where}hostKey`,
             "no pinned host key",
-            "set it to the host's public key (ssh-keyscan -t ed25519 HOST), or, knowingly, insecureSkipHostKeyCheck: true",
+            "set it to the host's public key (ssh-keyscan -t ed25519 HOST), " +
+                "or, knowingly, insecureSkipHostKeyCheck: true",
         );
     }
     if (entry.privateKeyPath === undefined && entry.agent === undefined) {

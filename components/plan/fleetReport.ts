@@ -332,10 +332,8 @@ export function renderJUnit(report: FleetReport): string {
     const cisRows = report.hosts.flatMap((host) => host.cis.map((row) => ({ host, row })));
     const cisFailures = cisRows.filter(({ row }) => row.status === "warn").length;
     const cisCases = cisRows.map(({ host, row }) => {
-        const failure =
-            row.status === "warn"
-                ? `\n      <failure${attributes({ type: "warn", message: row.detail })}>${xmlText(row.detail)}</failure>`
-                : "";
+        const warned = attributes({ type: "warn", message: row.detail });
+        const failure = row.status === "warn" ? `\n      <failure${warned}>${xmlText(row.detail)}</failure>` : "";
         return (
             `    <testcase${attributes({ classname: host.name, name: `${row.id} ${row.title}` })}>${failure}\n` +
             `      <system-out>${xmlText(`${row.status}: ${row.detail}`)}</system-out>\n    </testcase>`

@@ -120,7 +120,8 @@ function driftCause(drift: DriftFinding[], withValues: boolean): string {
         .map((d) =>
             d.path === "(resource)"
                 ? gone(d.kind)
-                : `${plainChange(d.kind, d.path)} ${plainValue(d.state)} in the state, ${plainValue(d.found)} on the host`,
+                : `${plainChange(d.kind, d.path)} ${plainValue(d.state)} in the state, ` +
+                  `${plainValue(d.found)} on the host`,
         );
     const more = drift.length > CAUSE_ITEMS ? `; and ${drift.length - CAUSE_ITEMS} more` : "";
     return `changed on the host: ${parts.join("; ")}${more}`;

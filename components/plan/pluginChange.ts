@@ -78,7 +78,10 @@ export function managedAliases(recordNames: string[]): string[] {
     return recordNames.filter((n) => n.startsWith("plugin-settings.")).map((n) => n.slice("plugin-settings.".length));
 }
 
-/** The second name a plugin is enabled under while it is changed (`hdh-authz` → `hdh-authz-swap`; a tag is dropped). */
+/**
+ * The second name a plugin is enabled under while it is changed (`hdh-authz` → `hdh-authz-swap`; a tag is
+ * dropped).
+ */
 export function swapAlias(alias: string): string {
     return `${alias.split(":")[0]}-swap`;
 }

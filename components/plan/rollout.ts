@@ -97,11 +97,13 @@ export function rolloutVerdict(
     let message: string;
     if (failed.length > maxFailures) {
         message =
-            `${where}: ${failed.length} host(s) failed, more than rollout.maxFailures (${maxFailures}): later batches halted. ` +
-            `Done: ${list(done)}. Failed: ${list(failed)}. Unreachable: ${list(unreachable)}. Not started: ${list(later)}`;
+            `${where}: ${failed.length} host(s) failed, more than rollout.maxFailures (${maxFailures}): ` +
+            `later batches halted. Done: ${list(done)}. Failed: ${list(failed)}. ` +
+            `Unreachable: ${list(unreachable)}. Not started: ${list(later)}`;
     } else if (!proceed) {
         message =
-            `fleet not converged: ${list([...failed, ...unreachable])} (failed: ${list(failed)}; unreachable: ${list(unreachable)}). ` +
+            `fleet not converged: ${list([...failed, ...unreachable])} ` +
+            `(failed: ${list(failed)}; unreachable: ${list(unreachable)}). ` +
             `Done: ${list(done)}. Fix: repair or reach those hosts and run pulumi up again`;
     } else {
         message =

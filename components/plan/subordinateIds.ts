@@ -132,7 +132,10 @@ function overlaps(a: { start: number; count: number }, b: { start: number; count
     return a.count > 0 && b.count > 0 && a.start < b.start + b.count && b.start < a.start + a.count;
 }
 
-/** The valid range lines of a subuid/subgid file, in file order (comments, blanks and malformed lines are not ranges). */
+/**
+ * The valid range lines of a subuid/subgid file, in file order (comments, blanks and malformed lines are not
+ * ranges).
+ */
 export function parseSubordinateIds(content: string): SubordinateRange[] {
     const ranges: SubordinateRange[] = [];
     for (const text of splitFile(content).lines) {
@@ -217,7 +220,8 @@ function refuseBlockingLine(
         throw new HostInputError(
             request.host,
             request.file,
-            `${where} is not "name:start:count"; dockerd refuses to start with userns-remap while this file has such a line`,
+            `${where} is not "name:start:count"; ` +
+                "dockerd refuses to start with userns-remap while this file has such a line",
             "correct the line on the host, or turn it into a comment by starting it with #",
         );
     }
@@ -290,7 +294,8 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
                 host,
                 "userns.start",
                 `${file}: ${intervalText({ start: request.start, count })} overlaps ${describeOwners(clashes)}`,
-                "choose a start outside every other owner's range, or leave userns.start unset for the first free range",
+                "choose a start outside every other owner's range, " +
+                    "or leave userns.start unset for the first free range",
             );
         }
         start = request.start;
@@ -300,7 +305,8 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
             throw new HostInputError(
                 host,
                 "userns (fleet ID range)",
-                `${file}: the fleet's range ${intervalText({ start: request.preferredStart, count })} overlaps ${describeOwners(clashes)}`,
+                `${file}: the fleet's range ${intervalText({ start: request.preferredStart, count })} ` +
+                    `overlaps ${describeOwners(clashes)}`,
                 "free that range on this host, or give this host a range of its own (fleetIdRange: false, or idStart)",
             );
         }
@@ -314,7 +320,8 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
             throw new HostInputError(
                 host,
                 "userns.count",
-                `${file}: no free range of ${count} IDs between ${request.min} and ${request.max} (SUB_${kind}_MIN..SUB_${kind}_MAX)`,
+                `${file}: no free range of ${count} IDs between ${request.min} and ${request.max} ` +
+                    `(SUB_${kind}_MIN..SUB_${kind}_MAX)`,
                 `free a range, lower userns.count, set userns.start, or raise SUB_${kind}_MAX in /etc/login.defs`,
             );
         }
@@ -410,7 +417,8 @@ export function commonSubordinateStart(
             fleet,
             "userns.count",
             `no range of ${count} IDs is free on every host between ${min} and ${max}`,
-            "free a range on the hosts, lower userns.count, or give some hosts a range of their own (fleetIdRange: false)",
+            "free a range on the hosts, lower userns.count, " +
+                "or give some hosts a range of their own (fleetIdRange: false)",
         );
     }
     return found;

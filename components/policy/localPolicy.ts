@@ -48,14 +48,16 @@ export function assertPolicyCompiles(files: Record<string, string>, opaPath = "o
         const err = e as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
         if (err.code === "ENOENT")
             throw new Error(
-                `policy: cannot check the policy: ${opaPath} not found. Fix: install opa (npm run setup) or set policy.opaPath`,
+                `policy: cannot check the policy: ${opaPath} not found. ` +
+                    "Fix: install opa (npm run setup) or set policy.opaPath",
             );
         const detail = `${err.stdout ?? ""}${err.stderr ?? ""}`
             .split(dir + "/")
             .join("")
             .trim();
         throw new Error(
-            `policy: the policy does not compile, so no host was changed:\n${detail}\nFix: correct the policy (opa check --strict policies/)`,
+            `policy: the policy does not compile, so no host was changed:\n${detail}\n` +
+                "Fix: correct the policy (opa check --strict policies/)",
         );
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -98,8 +98,10 @@ function hiddenDataCheck(
         throw new HostInputError(
             host,
             "userns",
-            "changing userns-remap or data-root while an authorization plugin is enforced would leave Docker unable to start",
-            "remove this host's hardening first (pulumi destroy --target the host's resources), then apply the new remap settings",
+            "changing userns-remap or data-root while an authorization plugin is enforced " +
+                "would leave Docker unable to start",
+            "remove this host's hardening first (pulumi destroy --target the host's resources), " +
+                "then apply the new remap settings",
         );
     }
     if (!allowed && facts.apiRefused) {
@@ -114,8 +116,10 @@ function hiddenDataCheck(
         throw new HostInputError(
             host,
             "userns",
-            `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): Docker moves its data root to <root>/<uid>.<gid>`,
-            "remove them first, or set allowDataRootMove: true to accept that they disappear from view (they stay on disk)",
+            `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): ` +
+                "Docker moves its data root to <root>/<uid>.<gid>",
+            "remove them first, or set allowDataRootMove: true " +
+                "to accept that they disappear from view (they stay on disk)",
         );
     }
 }

@@ -17,7 +17,10 @@ export interface RemoteFilesArgs {
      * (e.g. `*.rego`) show as drift and are removed by the next update. Default: none (other files are left alone).
      */
     exclusivePattern?: pulumi.Input<string>;
-    /** When the host cannot be reached: fail the run, or skip the host with a warning (a fleet's choice). Default: fail. */
+    /**
+     * When the host cannot be reached: fail the run, or skip the host with a warning (a fleet's choice).
+     * Default: fail.
+     */
     onUnreachable?: pulumi.Input<"fail" | "skip">;
 }
 

@@ -115,9 +115,18 @@ function writeScript(
     const sha = (t: string) => createHash("sha256").update(t, "utf8").digest("hex");
     const lines = [
         "set -e",
-        `hdh_lock() { echo $$ > "$1.hdh$$"; i=0; until ln "$1.hdh$$" "$1.lock" 2>/dev/null; do i=$((i+1)); if [ $i -gt 50 ]; then rm -f "$1.hdh$$"; echo "$1 is locked by another tool ($1.lock)" >&2; return 1; fi; sleep 0.1; done; rm -f "$1.hdh$$"; }`,
+        `hdh_lock() {
+  echo $$ > "$1.hdh$$"; i=0
+  until ln "$1.hdh$$" "$1.lock" 2>/dev/null; do
+    i=$((i+1))
+    if [ $i -gt 50 ]; then rm -f "$1.hdh$$"; echo "$1 is locked by another tool ($1.lock)" >&2; return 1; fi
+    sleep 0.1
+  done
+  rm -f "$1.hdh$$"
+}`,
         createUser
-            ? `id -u ${shq(owner)} >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin ${shq(owner)}`
+            ? `id -u ${shq(owner)} >/dev/null 2>&1 || ` +
+              `useradd --system --no-create-home --user-group --shell /usr/sbin/nologin ${shq(owner)}`
             : "",
     ];
     for (const file of FILES) {
@@ -126,8 +135,10 @@ function writeScript(
         lines.push(
             `hdh_lock ${file}; trap 'rm -f ${file}.lock' EXIT`,
             `cur=$(if [ -f ${file} ]; then sha256sum < ${file}; else printf '' | sha256sum; fi | cut -d' ' -f1)`,
-            `[ "$cur" = ${shq(sha(before[key]))} ] || { echo "${file} changed while we planned; run again" >&2; exit 4; }`,
-            `tmp=$(mktemp ${file}.hdh-XXXXXX); echo ${shq(b64(after[key]))} | base64 -d > "$tmp"; chmod 0644 "$tmp"; mv -f "$tmp" ${file}`,
+            `[ "$cur" = ${shq(sha(before[key]))} ] || ` +
+                `{ echo "${file} changed while we planned; run again" >&2; exit 4; }`,
+            `tmp=$(mktemp ${file}.hdh-XXXXXX); echo ${shq(b64(after[key]))} | base64 -d > "$tmp"; ` +
+                `chmod 0644 "$tmp"; mv -f "$tmp" ${file}`,
             `rm -f ${file}.lock; trap - EXIT`,
         );
     }

@@ -203,7 +203,8 @@ export class SshSession {
                         fail(
                             "hostKey",
                             "the host presented a different host key than the pinned one",
-                            `check that this is the right host; if its key was rotated on purpose, update ${field}.hostKey`,
+                            "check that this is the right host; " +
+                                `if its key was rotated on purpose, update ${field}.hostKey`,
                             false,
                         ),
                     );
@@ -238,7 +239,8 @@ export class SshSession {
                     fail(
                         "privateKey",
                         `cannot be read (${(err as Error).message})`,
-                        `set ${field}.privateKey to an OpenSSH or PEM key, ${field}.privateKeyPassword to its passphrase`,
+                        `set ${field}.privateKey to an OpenSSH or PEM key, ` +
+                            `${field}.privateKeyPassword to its passphrase`,
                         false,
                     ),
                 );

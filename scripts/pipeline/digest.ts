@@ -158,7 +158,8 @@ function compare(args: string[], io: CliIo): number {
                     ` now ${fresh.fingerprint.slice(0, 12)}…).`,
                 "apply: what changed since the review:",
                 ...lines.map((l) => `  - ${l}`),
-                "apply: nothing was applied. Review again (run the review stage, read the new digest) and apply that review.",
+                "apply: nothing was applied. " +
+                    "Review again (run the review stage, read the new digest) and apply that review.",
                 "",
             ].join("\n"),
             secrets,

@@ -21,7 +21,8 @@ function sdkProviderHost() {
         }
     }
     console.error(
-        `pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed in ${process.cwd()}. Fix: npm install @pulumi/pulumi`,
+        `pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed in ${process.cwd()}. ` +
+            "Fix: npm install @pulumi/pulumi",
     );
     process.exit(1);
 }

@@ -83,7 +83,8 @@ describe("HardenedDockerHost through a jump host with an ssh-agent (Automation A
         expect(up.outputs.authorization.value).toBe(true);
         const [user, start, count] = String(up.outputs.idRange.value).split(":");
         expect([user, count]).toEqual(["dockremap", "65536"]);
-        expect(Number(start) >= 231072 + 65536 || Number(start) + 65536 <= 231072).toBe(true); // alice's range is not overlapped
+        // alice's range is not overlapped
+        expect(Number(start) >= 231072 + 65536 || Number(start) + 65536 <= 231072).toBe(true);
         expect(JSON.parse(onHost("h2", "cat /etc/docker/daemon.json"))["userns-remap"]).toBe("dockremap");
 
         const again = await stack.up();

@@ -176,62 +176,75 @@ function certificates(clients: string[]): Record<string, string> {
     return files;
 }
 
-test("named exceptions come from policy data: over TLS, a trusted identity and an excepted one pass only where named", () => {
-    // The operator's setup through the component: a TLS listener that verifies clients, and policy data naming
-    // a trusted operator and a CI identity excepted from one rule only.
-    const files = certificates(["ops-admin", "ci", "alice"]);
-    for (const [name, text] of Object.entries(files))
-        onHost(host.name, `mkdir -p /etc/docker/tls && umask 077 && cat > /etc/docker/tls/${name}`, text);
-    const settings: [string, string][] = [
-        ["daemonConfig.hosts[0]", "unix:///var/run/docker.sock"],
-        ["daemonConfig.hosts[1]", "tcp://127.0.0.1:2376"],
-        ["daemonConfig.tlscacert", "/etc/docker/tls/ca.pem"],
-        ["daemonConfig.tlscert", "/etc/docker/tls/server.pem"],
-        ["daemonConfig.tlskey", "/etc/docker/tls/server.key"],
-        ["policyData.docker.authz_config.trusted_users[0]", "ops-admin"],
-        ["policyData.docker.authz_config.exceptions[0].users[0]", "ci"],
-        ["policyData.docker.authz_config.exceptions[0].rules[0]", "bind_mount"],
-    ];
-    for (const [k, v] of settings) run(["config", "set", "--path", k, v]);
-    // Without client verification the listener is refused at preview, before the host changes.
-    const open = pulumi(ROOT, ["preview", "--stack", stack]);
-    expect(open.code).not.toBe(0);
-    expect(open.stdout + open.stderr).toMatch(
-        /host h1: daemonConfig\.hosts: "tcp:\/\/127\.0\.0\.1:2376" listens on the network without TLS client verification.*Fix:/,
-    );
-    run(["config", "set", "--path", "daemonConfig.tlsverify", "true"]);
-    run(["up", "--yes"]);
-
-    const create = (who: string, hostConfig: Record<string, unknown>) => {
-        const out = onHost(
-            host.name,
-            `curl -s -w '\\n%{http_code}' --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/${who}.pem --key /etc/docker/tls/${who}.key ` +
-                `-H 'Content-Type: application/json' -d @- https://127.0.0.1:2376/v1.41/containers/create`,
-            JSON.stringify({ Image: image, User: "1000", HostConfig: hostConfig }),
+test(
+    "named exceptions come from policy data: over TLS, " +
+        "a trusted identity and an excepted one pass only where named",
+    () => {
+        // The operator's setup through the component: a TLS listener that verifies clients, and policy data naming
+        // a trusted operator and a CI identity excepted from one rule only.
+        const files = certificates(["ops-admin", "ci", "alice"]);
+        for (const [name, text] of Object.entries(files))
+            onHost(host.name, `mkdir -p /etc/docker/tls && umask 077 && cat > /etc/docker/tls/${name}`, text);
+        const settings: [string, string][] = [
+            ["daemonConfig.hosts[0]", "unix:///var/run/docker.sock"],
+            ["daemonConfig.hosts[1]", "tcp://127.0.0.1:2376"],
+            ["daemonConfig.tlscacert", "/etc/docker/tls/ca.pem"],
+            ["daemonConfig.tlscert", "/etc/docker/tls/server.pem"],
+            ["daemonConfig.tlskey", "/etc/docker/tls/server.key"],
+            ["policyData.docker.authz_config.trusted_users[0]", "ops-admin"],
+            ["policyData.docker.authz_config.exceptions[0].users[0]", "ci"],
+            ["policyData.docker.authz_config.exceptions[0].rules[0]", "bind_mount"],
+        ];
+        for (const [k, v] of settings) run(["config", "set", "--path", k, v]);
+        // Without client verification the listener is refused at preview, before the host changes.
+        const open = pulumi(ROOT, ["preview", "--stack", stack]);
+        expect(open.code).not.toBe(0);
+        expect(open.stdout + open.stderr).toMatch(
+            new RegExp(
+                /host h1: daemonConfig\.hosts: "tcp:\/\/127\.0\.0\.1:2376" /.source +
+                    /listens on the network without TLS client verification.*Fix:/.source,
+            ),
         );
-        const i = out.lastIndexOf("\n");
-        return { status: Number(out.slice(i + 1)), text: out.slice(0, i) };
-    };
-    const privileged = { Privileged: true, UsernsMode: "host" }; // (under userns-remap the daemon wants both)
-    const hostBind = { Binds: ["/etc:/host-etc:ro"] };
-    const observed = {
-        "ops-admin privileged": create("ops-admin", privileged),
-        "ci host bind": create("ci", hostBind),
-        "ci privileged": create("ci", privileged),
-        "alice host bind": create("alice", hostBind),
-    };
-    console.log(
-        Object.entries(observed)
-            .map(([k, v]) => `${k.padEnd(22)} HTTP ${v.status} ${v.text.slice(0, 100)}`)
-            .join("\n"),
-    );
-    expect(observed["ops-admin privileged"].status).toBe(201);
-    expect(observed["ci host bind"].status).toBe(201);
-    expect(observed["ci privileged"].text).toMatch(/authorization denied by plugin hdh-authz.*\(rule privileged\)/);
-    expect(observed["alice host bind"].text).toMatch(/authorization denied by plugin hdh-authz.*\(rule bind_mount\)/);
-    // The anonymous local socket is not excepted from anything.
-    expect(
-        dockerApi(host.name, "POST", "/v1.41/containers/create", { Image: image, User: "1000", HostConfig: hostBind })
-            .message,
-    ).toMatch(/\(rule bind_mount\)/);
-});
+        run(["config", "set", "--path", "daemonConfig.tlsverify", "true"]);
+        run(["up", "--yes"]);
+
+        const create = (who: string, hostConfig: Record<string, unknown>) => {
+            const out = onHost(
+                host.name,
+                `curl -s -w '\\n%{http_code}' --cacert /etc/docker/tls/ca.pem ` +
+                    `--cert /etc/docker/tls/${who}.pem --key /etc/docker/tls/${who}.key ` +
+                    `-H 'Content-Type: application/json' -d @- https://127.0.0.1:2376/v1.41/containers/create`,
+                JSON.stringify({ Image: image, User: "1000", HostConfig: hostConfig }),
+            );
+            const i = out.lastIndexOf("\n");
+            return { status: Number(out.slice(i + 1)), text: out.slice(0, i) };
+        };
+        const privileged = { Privileged: true, UsernsMode: "host" }; // (under userns-remap the daemon wants both)
+        const hostBind = { Binds: ["/etc:/host-etc:ro"] };
+        const observed = {
+            "ops-admin privileged": create("ops-admin", privileged),
+            "ci host bind": create("ci", hostBind),
+            "ci privileged": create("ci", privileged),
+            "alice host bind": create("alice", hostBind),
+        };
+        console.log(
+            Object.entries(observed)
+                .map(([k, v]) => `${k.padEnd(22)} HTTP ${v.status} ${v.text.slice(0, 100)}`)
+                .join("\n"),
+        );
+        expect(observed["ops-admin privileged"].status).toBe(201);
+        expect(observed["ci host bind"].status).toBe(201);
+        expect(observed["ci privileged"].text).toMatch(/authorization denied by plugin hdh-authz.*\(rule privileged\)/);
+        expect(observed["alice host bind"].text).toMatch(
+            /authorization denied by plugin hdh-authz.*\(rule bind_mount\)/,
+        );
+        // The anonymous local socket is not excepted from anything.
+        expect(
+            dockerApi(host.name, "POST", "/v1.41/containers/create", {
+                Image: image,
+                User: "1000",
+                HostConfig: hostBind,
+            }).message,
+        ).toMatch(/\(rule bind_mount\)/);
+    },
+);

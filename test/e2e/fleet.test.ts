@@ -67,75 +67,93 @@ describe("HardenedDockerFleet on 6 hosts", () => {
         expect(hosts.map(dockerdPid)).toEqual(pids);
     });
 
-    test("a daemonConfig change rolls in batches: each batch starts after the one before ended (hosts' own records)", () => {
-        run(["config", "set", "--path", "daemonConfig.max-concurrent-uploads", "3"]);
-        run(["up", "--yes", "--skip-preview"]);
-        const at = Object.fromEntries(hosts.map((h) => [h, daemonJsonChangedAt(h)]));
-        const batches = JSON.parse(run(["stack", "output", "batches"])) as string[][];
-        expect(batches).toEqual([["h1"], ["h2", "h3"], ["h4", "h5"], ["h6"]]);
-        for (let i = 1; i < batches.length; i++) {
-            expect(Math.min(...batches[i].map((h) => at[h]))).toBeGreaterThan(
-                Math.max(...batches[i - 1].map((h) => at[h])),
-            );
-        }
-        for (const h of hosts) expect(daemonJson(h)["max-concurrent-uploads"]).toBe(3);
-    });
+    test(
+        "a daemonConfig change rolls in batches: " +
+            "each batch starts after the one before ended (hosts' own records)",
+        () => {
+            run(["config", "set", "--path", "daemonConfig.max-concurrent-uploads", "3"]);
+            run(["up", "--yes", "--skip-preview"]);
+            const at = Object.fromEntries(hosts.map((h) => [h, daemonJsonChangedAt(h)]));
+            const batches = JSON.parse(run(["stack", "output", "batches"])) as string[][];
+            expect(batches).toEqual([["h1"], ["h2", "h3"], ["h4", "h5"], ["h6"]]);
+            for (let i = 1; i < batches.length; i++) {
+                expect(Math.min(...batches[i].map((h) => at[h]))).toBeGreaterThan(
+                    Math.max(...batches[i - 1].map((h) => at[h])),
+                );
+            }
+            for (const h of hosts) expect(daemonJson(h)["max-concurrent-uploads"]).toBe(3);
+        },
+    );
 
-    test("a host whose dockerd fails to restart halts later batches: earlier hosts hardened, later ones untouched", () => {
-        // The fault, on h2 only: dockerd refuses to start while daemon.json sets log-level (a key that needs a restart).
-        onHost(
-            "h2",
-            `cat > ${FAULT} <<'EOS'
+    test(
+        "a host whose dockerd fails to restart halts later batches: " + "earlier hosts hardened, later ones untouched",
+        () => {
+            // The fault, on h2 only: dockerd refuses to start while daemon.json sets log-level
+            // (a key that needs a restart).
+            onHost(
+                "h2",
+                `cat > ${FAULT} <<'EOS'
 if grep -q log-level /etc/docker/daemon.json 2>/dev/null; then DOCKER_OPTS="--hdh-injected-fault"; fi
 EOS`,
-        );
-        const untouched = Object.fromEntries(
-            ["h4", "h5", "h6"].map((h) => [h, onHost(h, "cat /etc/docker/daemon.json")]),
-        );
-        run(["config", "set", "--path", "daemonConfig.log-level", "info"]);
-        const r = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack], {
-            PULUMI_CONTINUE_ON_ERROR: "true",
-        });
-        const out = r.stdout + r.stderr;
-        expect(r.code).not.toBe(0);
-        expect(out).toMatch(/host h2: .*(Docker|dockerd)/);
-        expect(out).toMatch(
-            /rollout batch 2 of 4: 1 host\(s\) failed, more than rollout\.maxFailures \(0\): later batches halted\. Done: h1, h3\. Failed: h2\. .*Not started: h4, h5, h6/,
-        );
-        expect(daemonJson("h1")["log-level"]).toBe("info");
-        expect(daemonJson("h3")["log-level"]).toBe("info");
-        expect(daemonJson("h2")["log-level"]).toBeUndefined(); // rolled back
-        expect(onHost("h2", "docker version -f '{{.Server.Version}}'").trim()).not.toBe(""); // and healthy
-        for (const h of ["h4", "h5", "h6"]) expect(onHost(h, "cat /etc/docker/daemon.json")).toBe(untouched[h]);
+            );
+            const untouched = Object.fromEntries(
+                ["h4", "h5", "h6"].map((h) => [h, onHost(h, "cat /etc/docker/daemon.json")]),
+            );
+            run(["config", "set", "--path", "daemonConfig.log-level", "info"]);
+            const r = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack], {
+                PULUMI_CONTINUE_ON_ERROR: "true",
+            });
+            const out = r.stdout + r.stderr;
+            expect(r.code).not.toBe(0);
+            expect(out).toMatch(/host h2: .*(Docker|dockerd)/);
+            expect(out).toMatch(
+                new RegExp(
+                    /rollout batch 2 of 4: 1 host\(s\) failed,/.source +
+                        / more than rollout\.maxFailures \(0\): later batches halted\./.source +
+                        / Done: h1, h3\. Failed: h2\. .*Not started: h4, h5, h6/.source,
+                ),
+            );
+            expect(daemonJson("h1")["log-level"]).toBe("info");
+            expect(daemonJson("h3")["log-level"]).toBe("info");
+            expect(daemonJson("h2")["log-level"]).toBeUndefined(); // rolled back
+            expect(onHost("h2", "docker version -f '{{.Server.Version}}'").trim()).not.toBe(""); // and healthy
+            for (const h of ["h4", "h5", "h6"]) expect(onHost(h, "cat /etc/docker/daemon.json")).toBe(untouched[h]);
 
-        onHost("h2", `rm -f ${FAULT}`);
-        run(["up", "--yes", "--skip-preview"]);
-        for (const h of hosts) expect(daemonJson(h)["log-level"]).toBe("info");
-    });
+            onHost("h2", `rm -f ${FAULT}`);
+            run(["up", "--yes", "--skip-preview"]);
+            for (const h of hosts) expect(daemonJson(h)["log-level"]).toBe("info");
+        },
+    );
 
-    test("an unreachable host: preview warns once and shows the others; up converges the others and names it; it converges once back", () => {
-        fleetScript("sshd", "h4", "stop");
-        run(["config", "set", "--path", "daemonConfig.max-concurrent-downloads", "5"]);
-        const preview = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
-        const shown = preview.stdout + preview.stderr;
-        expect(preview.code).toBe(0);
-        for (const h of hosts.filter((x) => x !== "h4"))
-            expect(shown).toMatch(new RegExp(`~ .*DaemonConfig: \\(update\\)[\\s\\S]*\\[urn=.*::${h}-daemon\\]`));
-        const warnings = shown.split("\n").filter((l) => /warning: host h4: connection\.host: cannot connect/.test(l));
-        expect(warnings.length).toBeGreaterThanOrEqual(1);
-        expect(new Set(warnings.map((l) => l.trim().replace(/^.*warning: /, ""))).size).toBe(1);
-        expect(shown).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
+    test(
+        "an unreachable host: preview warns once and shows the others; " +
+            "up converges the others and names it; it converges once back",
+        () => {
+            fleetScript("sshd", "h4", "stop");
+            run(["config", "set", "--path", "daemonConfig.max-concurrent-downloads", "5"]);
+            const preview = pulumi(ROOT, ["preview", "--diff", "--stack", stack]);
+            const shown = preview.stdout + preview.stderr;
+            expect(preview.code).toBe(0);
+            for (const h of hosts.filter((x) => x !== "h4"))
+                expect(shown).toMatch(new RegExp(`~ .*DaemonConfig: \\(update\\)[\\s\\S]*\\[urn=.*::${h}-daemon\\]`));
+            const warnings = shown
+                .split("\n")
+                .filter((l) => /warning: host h4: connection\.host: cannot connect/.test(l));
+            expect(warnings.length).toBeGreaterThanOrEqual(1);
+            expect(new Set(warnings.map((l) => l.trim().replace(/^.*warning: /, ""))).size).toBe(1);
+            expect(shown).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
 
-        const up = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack]);
-        expect(up.code).not.toBe(0);
-        expect(up.stdout + up.stderr).toMatch(/fleet not converged: h4 .*unreachable: h4/);
-        for (const h of hosts.filter((x) => x !== "h4")) expect(daemonJson(h)["max-concurrent-downloads"]).toBe(5);
-        expect(daemonJson("h4")["max-concurrent-downloads"]).toBeUndefined();
+            const up = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack]);
+            expect(up.code).not.toBe(0);
+            expect(up.stdout + up.stderr).toMatch(/fleet not converged: h4 .*unreachable: h4/);
+            for (const h of hosts.filter((x) => x !== "h4")) expect(daemonJson(h)["max-concurrent-downloads"]).toBe(5);
+            expect(daemonJson("h4")["max-concurrent-downloads"]).toBeUndefined();
 
-        fleetScript("sshd", "h4", "start");
-        run(["up", "--yes", "--skip-preview"]);
-        expect(daemonJson("h4")["max-concurrent-downloads"]).toBe(5);
-    });
+            fleetScript("sshd", "h4", "start");
+            run(["up", "--yes", "--skip-preview"]);
+            expect(daemonJson("h4")["max-concurrent-downloads"]).toBe(5);
+        },
+    );
 
     test("the report names a host drifted by a hand edit and gives the CIS section 2 rows per host", () => {
         onHost("h6", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);

@@ -48,7 +48,10 @@ describe("HardenedDockerHost on the local fleet", () => {
         dockerApi("h1", "DELETE", `/v1.41/images/${encodeURIComponent(`${fleet.registry}/hdh/busybox:1`)}`);
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(
-            /host h1: userns: changing userns-remap would hide 0 container\(s\) and 1 image\(s\).*Fix: .*allowDataRootMove/,
+            new RegExp(
+                /host h1: userns: changing userns-remap would hide 0 container\(s\) and 1 image\(s\)/.source +
+                    /.*Fix: .*allowDataRootMove/.source,
+            ),
         );
         expect(hostFile("h1", "/etc/docker/daemon.json")).toBe(before.h1.daemonJson);
     });
@@ -79,21 +82,27 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(r.stdout + r.stderr).toMatch(
             /warning: host h1: connection\.sudo: user nosudo cannot run sudo without a password\. Fix: /,
         );
-        expect(r.stdout + r.stderr).not.toContain(fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1]); // errors never show the key
+        // errors never show the key
+        expect(r.stdout + r.stderr).not.toContain(fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1]);
     });
 
-    test("preview --diff shows each host's daemon.json keys, the policy, the ID range, the plugin and a Docker restart", () => {
-        const out = run(["preview", "--diff"]);
-        for (const h of hosts) expect(out).toContain(`HardenedDockerHost::${h}`);
-        expect(out).toMatch(/userns-remap\s*:\s*"dockremap"/);
-        expect(out).toMatch(/dockerAction\s*:\s*"restart dockerd"/);
-        expect(out).toMatch(/authz\.rego/);
-        expect(out).toMatch(/owner\s*:\s*"dockremap"/);
-        // The range is planned at preview, the same on every host: the lowest free on all (h2 has alice's [231072, 296608)).
-        const ranges = [...out.matchAll(/range\s*:\s*"dockremap:(\d+):65536"/g)].map((m) => Number(m[1]));
-        expect(ranges).toEqual([296608, 296608, 296608]);
-        expect(out).toMatch(/reference\s*:\s*"localhost:5000\/hdh\/opa-authz:/);
-    });
+    test(
+        "preview --diff shows each host's daemon.json keys, the policy, the ID range, " +
+            "the plugin and a Docker restart",
+        () => {
+            const out = run(["preview", "--diff"]);
+            for (const h of hosts) expect(out).toContain(`HardenedDockerHost::${h}`);
+            expect(out).toMatch(/userns-remap\s*:\s*"dockremap"/);
+            expect(out).toMatch(/dockerAction\s*:\s*"restart dockerd"/);
+            expect(out).toMatch(/authz\.rego/);
+            expect(out).toMatch(/owner\s*:\s*"dockremap"/);
+            // The range is planned at preview, the same on every host: the lowest free on all
+            // (h2 has alice's [231072, 296608)).
+            const ranges = [...out.matchAll(/range\s*:\s*"dockremap:(\d+):65536"/g)].map((m) => Number(m[1]));
+            expect(ranges).toEqual([296608, 296608, 296608]);
+            expect(out).toMatch(/reference\s*:\s*"localhost:5000\/hdh\/opa-authz:/);
+        },
+    );
 
     test("up hardens every host: remap range, merged daemon.json, plugin enforcing the policy", () => {
         const out = run(["up", "--yes"]);
@@ -121,19 +130,22 @@ describe("HardenedDockerHost on the local fleet", () => {
         expect(h3["log-opts"].labels).toBe("team");
     });
 
-    test("the plugin fails closed without its policy and recovers when the file is back, without restarting Docker", () => {
-        const pid = dockerdPid("h1");
-        const policy = onHost("h1", "cat /etc/docker/policies/authz.rego");
-        onHost("h1", "mv /etc/docker/policies/authz.rego /root/authz.rego.away");
-        const refused = dockerApi("h1", "GET", "/v1.41/containers/json");
-        expect(refused.status).toBe(403);
-        expect(refused.message).toMatch(/authorization denied by plugin hdh-authz(:latest)?: .*polic/i);
-        onHost("h1", "mv /root/authz.rego.away /etc/docker/policies/authz.rego");
-        expect(onHost("h1", "cat /etc/docker/policies/authz.rego")).toBe(policy);
-        const allowed = dockerApi("h1", "GET", "/v1.41/containers/json");
-        expect(allowed.status).toBe(200);
-        expect(dockerdPid("h1")).toBe(pid);
-    });
+    test(
+        "the plugin fails closed without its policy and recovers when the file is back, " + "without restarting Docker",
+        () => {
+            const pid = dockerdPid("h1");
+            const policy = onHost("h1", "cat /etc/docker/policies/authz.rego");
+            onHost("h1", "mv /etc/docker/policies/authz.rego /root/authz.rego.away");
+            const refused = dockerApi("h1", "GET", "/v1.41/containers/json");
+            expect(refused.status).toBe(403);
+            expect(refused.message).toMatch(/authorization denied by plugin hdh-authz(:latest)?: .*polic/i);
+            onHost("h1", "mv /root/authz.rego.away /etc/docker/policies/authz.rego");
+            expect(onHost("h1", "cat /etc/docker/policies/authz.rego")).toBe(policy);
+            const allowed = dockerApi("h1", "GET", "/v1.41/containers/json");
+            expect(allowed.status).toBe(200);
+            expect(dockerdPid("h1")).toBe(pid);
+        },
+    );
 
     test("the state holds no private key in clear text", () => {
         const key = fs.readFileSync(fleet.keyPath, "utf8").split("\n")[1];
@@ -156,7 +168,12 @@ describe("HardenedDockerHost on the local fleet", () => {
         run(["config", "rm", "--path", "daemonConfig.bip"]);
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(
-            /host h1: applying daemon\.json \(restart\) failed.*Docker did not come back healthy with the new daemon\.json; the previous one was restored/s,
+            new RegExp(
+                /host h1: applying daemon\.json \(restart\) failed.*/.source +
+                    /Docker did not come back healthy with the new daemon\.json; /.source +
+                    /the previous one was restored/.source,
+                "s",
+            ),
         );
         expect(onHost("h1", "sha256sum < /etc/docker/daemon.json")).toBe(sha);
         expect(onHost("h1", "docker version -f '{{.Server.Version}}'").trim()).toMatch(/^20\.10/);
@@ -207,7 +224,8 @@ describe("HardenedDockerHost on the local fleet", () => {
         // Compiles, but refuses everyday work: the canary's compliant container is refused.
         fs.writeFileSync(
             path.join(dir, "too_strict.rego"),
-            'package docker.authz\n\nimport rego.v1\n\ndeny contains "nothing may run today (rule too_strict)" if input.Method == "POST"\n',
+            "package docker.authz\n\nimport rego.v1\n\n" +
+                'deny contains "nothing may run today (rule too_strict)" if input.Method == "POST"\n',
         );
         run(["config", "set", "policyDirectory", dir]);
         const r = pulumi(ROOT, ["up", "--yes", "--stack", stack]);
@@ -233,7 +251,10 @@ describe("HardenedDockerHost on the local fleet", () => {
         const tag = `0.1.0-e2e${process.pid}`;
         execFileSync("bash", [
             "-c",
-            `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`,
+            `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' ` +
+                `http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | ` +
+                `curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' ` +
+                `--data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`,
         ]);
         run(["config", "set", "pluginImage", `${fleet.registry}/hdh/opa-authz:${tag}`]);
         const preview = run(["preview", "--diff"]);
@@ -271,14 +292,16 @@ describe("HardenedDockerHost on the local fleet", () => {
         // An operator with root on h2 takes the plugin out of the request path, then disables it.
         onHost(
             "h2",
-            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`,
+            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && ` +
+                `kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`,
         );
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
         onHost("h3", "sed -i '/^dockremap:/d' /etc/subgid");
         // ... and on h3 removes it altogether.
         onHost(
             "h3",
-            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`,
+            `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && ` +
+                `kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`,
         );
         const refresh = run(["refresh", "--yes", "--diff"]);
         expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);

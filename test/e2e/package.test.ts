@@ -61,7 +61,8 @@ let destroyed = false;
 beforeAll(() => {
     if (!h6)
         throw new Error(
-            "fleet host h6 is missing from .fleet/inventory.json. Fix: bring the fleet up with 6 hosts (HDH_FLEET_SIZE=6)",
+            "fleet host h6 is missing from .fleet/inventory.json. " +
+                "Fix: bring the fleet up with 6 hosts (HDH_FLEET_SIZE=6)",
         );
     before.daemonJson = hostFile("/etc/docker/daemon.json");
     before.subuid = hostFile("/etc/subuid");
@@ -79,7 +80,8 @@ describe("the npm package in a Pulumi project of its own", () => {
     let tarball = "";
 
     test(
-        "npm pack: compiled JavaScript and declarations, the policy without tests, plugin/VERSION; no TypeScript to run",
+        "npm pack: compiled JavaScript and declarations, the policy without tests, plugin/VERSION; " +
+            "no TypeScript to run",
         () => {
             sh("npm", ["run", "build", "--silent"], ROOT);
             const [packed] = JSON.parse(
@@ -87,7 +89,8 @@ describe("the npm package in a Pulumi project of its own", () => {
             ) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
             tarball = path.join(work, packed.filename);
             console.log(
-                `package: ${packed.filename}, ${(packed.size / 1024).toFixed(1)} kB packed, ${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.files.length} files`,
+                `package: ${packed.filename}, ${(packed.size / 1024).toFixed(1)} kB packed, ` +
+                    `${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.files.length} files`,
             );
             const files = packed.files.map((f) => f.path);
             expect(files).toEqual(
@@ -169,7 +172,8 @@ describe("the npm package in a Pulumi project of its own", () => {
             const up = run(["up", "--yes"]);
             const finished = Date.now();
             console.log(
-                `npm install of the tarball: ${((installed - start) / 1000).toFixed(1)} s; npm install to a finished pulumi up: ${((finished - start) / 1000).toFixed(1)} s`,
+                `npm install of the tarball: ${((installed - start) / 1000).toFixed(1)} s; ` +
+                    `npm install to a finished pulumi up: ${((finished - start) / 1000).toFixed(1)} s`,
             );
             expect(up).toMatch(/created/);
 
@@ -180,7 +184,9 @@ describe("the npm package in a Pulumi project of its own", () => {
                     "node",
                     [
                         "-e",
-                        `const m = require("hardened-docker-host"); console.log(JSON.stringify({ keys: Object.keys(m).sort(), policy: m.DEFAULT_POLICY_DIR, version: m.PLUGIN_VERSION }))`,
+                        `const m = require("hardened-docker-host"); ` +
+                            `console.log(JSON.stringify({ keys: Object.keys(m).sort(), ` +
+                            `policy: m.DEFAULT_POLICY_DIR, version: m.PLUGIN_VERSION }))`,
                     ],
                     project,
                 ),

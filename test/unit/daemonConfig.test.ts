@@ -119,22 +119,25 @@ describe("desiredDaemonConfig restore and ownedDaemonSettings", () => {
 });
 
 describe("planDaemonConfigRemoval", () => {
-    test("destroy gives back the host's file: previous values restored, our new keys removed, user keys untouched", () => {
-        const original: JsonObject = { debug: true, icc: true, "log-opts": { labels: "team", "max-size": "1g" } };
-        const merged = merge(original, {});
-        const previous = Object.fromEntries(merged.managedKeys.map((k) => [k, original[k] ?? null]));
-        const removal = planDaemonConfigRemoval({ current: merged.config, applied: merged.managed, previous });
-        expect(removal.config).toEqual(original);
-        expect(removal.restored).toEqual(["icc", "log-opts"]);
-        expect(removal.removed).toEqual([
-            "live-restore",
-            "log-driver",
-            "no-new-privileges",
-            "userland-proxy",
-            "userns-remap",
-        ]);
-        expect(removal.changedByHand).toEqual([]);
-    });
+    test(
+        "destroy gives back the host's file: previous values restored, " + "our new keys removed, user keys untouched",
+        () => {
+            const original: JsonObject = { debug: true, icc: true, "log-opts": { labels: "team", "max-size": "1g" } };
+            const merged = merge(original, {});
+            const previous = Object.fromEntries(merged.managedKeys.map((k) => [k, original[k] ?? null]));
+            const removal = planDaemonConfigRemoval({ current: merged.config, applied: merged.managed, previous });
+            expect(removal.config).toEqual(original);
+            expect(removal.restored).toEqual(["icc", "log-opts"]);
+            expect(removal.removed).toEqual([
+                "live-restore",
+                "log-driver",
+                "no-new-privileges",
+                "userland-proxy",
+                "userns-remap",
+            ]);
+            expect(removal.changedByHand).toEqual([]);
+        },
+    );
 
     test("a key changed or removed by hand since is left as it is", () => {
         const applied: JsonObject = { icc: false, "live-restore": true, "log-opts": { "max-size": "10m" } };

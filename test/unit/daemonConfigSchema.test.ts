@@ -41,7 +41,8 @@ describe("validateDaemonConfig", () => {
         expect(error.host).toBe("h1");
         expect(error.field).toBe("daemonConfig.lables");
         expect(error.message).toBe(
-            'host h1: daemonConfig.lables: unknown daemon.json key (dockerd 20.10 would refuse to start). Fix: did you mean "labels"?',
+            "host h1: daemonConfig.lables: unknown daemon.json key (dockerd 20.10 would refuse to start). " +
+                'Fix: did you mean "labels"?',
         );
     });
 

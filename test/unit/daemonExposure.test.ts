@@ -9,7 +9,10 @@ describe("checkNetworkExposure", () => {
         ["an ssh-less host address", ["10.0.0.5:2376"]],
     ])("refuses %s without TLS client verification, naming the field and the fix", (_, hosts) => {
         expect(() => checkNetworkExposure("h1", { hosts }, { hosts })).toThrow(
-            /^host h1: daemonConfig\.hosts: ".+" listens on the network without TLS client verification.*\. Fix: set daemonConfig\.tlsverify: true/,
+            new RegExp(
+                /^host h1: daemonConfig\.hosts: ".+" listens on the network without TLS client verification/.source +
+                    /.*\. Fix: set daemonConfig\.tlsverify: true/.source,
+            ),
         );
     });
 

@@ -33,7 +33,8 @@ describe("pinned-host-key", () => {
     test("a pinned connection passes; skipping the check, or no key, is named by field", () => {
         expect(hostKeyProblems(pinned)).toEqual([]);
         expect(hostKeyProblems({ ...pinned, hostKey: undefined, insecureSkipHostKeyCheck: true })).toEqual([
-            "connection.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin connection.hostKey instead)",
+            "connection.insecureSkipHostKeyCheck is set: " +
+                "the host's identity is not verified (pin connection.hostKey instead)",
         ]);
         // Both set: skipping wins over the key in ssh2, so it is still a violation.
         expect(hostKeyProblems({ ...pinned, insecureSkipHostKeyCheck: true })).toHaveLength(1);
@@ -45,7 +46,8 @@ describe("pinned-host-key", () => {
 
     test("every jump host is judged too (proxy, and its jumpHost alias)", () => {
         expect(hostKeyProblems({ ...pinned, proxy: { host: "bastion", insecureSkipHostKeyCheck: true } })).toEqual([
-            "connection.proxy.insecureSkipHostKeyCheck is set: the host's identity is not verified (pin connection.proxy.hostKey instead)",
+            "connection.proxy.insecureSkipHostKeyCheck is set: " +
+                "the host's identity is not verified (pin connection.proxy.hostKey instead)",
         ]);
         expect(hostKeyProblems({ ...pinned, jumpHost: { host: "bastion", proxy: { host: "outer" } } })).toEqual([
             "connection.jumpHost.hostKey is missing: pin the host's public key or SHA256 fingerprint",
@@ -258,7 +260,8 @@ describe("stack rules: hosts and fleets", () => {
         expect(problems).toHaveLength(1);
         expect(problems[0].hosts.map((h) => h.name)).toEqual(["h3"]);
         expect(problems[0].message).toBe(
-            `fleet prod: host h3 gets policy files ${filesHash(odd).slice(0, 12)}, not the ${filesHash(ok).slice(0, 12)} of h1, h2; ` +
+            `fleet prod: host h3 gets policy files ${filesHash(odd).slice(0, 12)}, ` +
+                `not the ${filesHash(ok).slice(0, 12)} of h1, h2; ` +
                 "differing: data.json, extra.rego (extra)",
         );
     });

@@ -40,12 +40,15 @@ describe("fleetChangesOf", () => {
         expect(changesOf(skipped).drifted).toEqual([]);
     });
 
-    test("inputs that are not host state never drift: planning hints, a range planned at preview, onUnreachable", () => {
-        const p = preview({ c1: { stored: { icc: false }, read: { icc: false } } });
-        for (const step of p.steps ?? []) {
-            const inputs = step.op === "same" ? step.oldState?.inputs : undefined;
-            if (inputs && "settings" in inputs) Object.assign(inputs, { range: "x:1:2", onUnreachable: "skip" });
-        }
-        expect(changesOf(p).drifted).toEqual([]);
-    });
+    test(
+        "inputs that are not host state never drift: " + "planning hints, a range planned at preview, onUnreachable",
+        () => {
+            const p = preview({ c1: { stored: { icc: false }, read: { icc: false } } });
+            for (const step of p.steps ?? []) {
+                const inputs = step.op === "same" ? step.oldState?.inputs : undefined;
+                if (inputs && "settings" in inputs) Object.assign(inputs, { range: "x:1:2", onUnreachable: "skip" });
+            }
+            expect(changesOf(p).drifted).toEqual([]);
+        },
+    );
 });

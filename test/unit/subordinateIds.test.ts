@@ -97,7 +97,8 @@ describe("planSubordinateRange: first fit", () => {
         const error = thrown(() => plan("alice:100000:600000000\n"));
         expect(error.field).toBe("userns.count");
         expect(error.message).toBe(
-            "host h1: userns.count: /etc/subuid: no free range of 65536 IDs between 100000 and 600100000 (SUB_UID_MIN..SUB_UID_MAX). " +
+            "host h1: userns.count: /etc/subuid: " +
+                "no free range of 65536 IDs between 100000 and 600100000 (SUB_UID_MIN..SUB_UID_MAX). " +
                 "Fix: free a range, lower userns.count, set userns.start, or raise SUB_UID_MAX in /etc/login.defs",
         );
         expect(thrown(() => plan("alice:100000:600000000\n", { file: "/etc/subgid" })).message).toContain(
