@@ -152,5 +152,7 @@ if [ "$PLUGIN" = yes ]; then
   bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
   measure "without plugin"
   printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
-  echo "-- plugin RSS on h1: $(bash scripts/fleet.sh exec h1 sh -c 'for p in $(pgrep -f opa-authz); do grep VmRSS /proc/$p/status; done' | awk '{ s += $2 } END { printf "%.1f MB", s / 1024 }')"
+  # By process name: a command line that mentions opa-authz (this one's shell) is not the plugin. The fleet's hosts
+  # share one PID namespace; only h1 runs the plugin at this point.
+  echo "-- plugin RSS on h1: $(bash scripts/fleet.sh exec h1 sh -c 'for p in $(pgrep -x opa-authz); do grep VmRSS /proc/$p/status; done' | awk '{ s += $2 } END { printf "%.1f MB", s / 1024 }')"
 fi

@@ -41,7 +41,15 @@ interface Cached {
 const cache = new Map<string, Cached>();
 
 function parsed(connection: SshTarget, out: string): Preflight {
-    const facts = parseProbe(out);
+    let facts: HostFacts;
+    try {
+        facts = parseProbe(out);
+    } catch (e) {
+        throw new Error(
+            `host ${targetLabel(connection)}: preflight: ${(e as Error).message}. ` +
+                "Fix: check that /tmp has room and that tar and base64 work there, then run again",
+        );
+    }
     return { facts, current: parseDaemonJson(targetLabel(connection), facts.daemonJson) };
 }
 

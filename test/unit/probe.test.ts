@@ -26,7 +26,10 @@ describe("tar archives", () => {
         const files = { "etc/subuid": "a:1:2\n", [long]: "package long\n", empty: "" };
         for (const format of [[], ["--format=ustar"]]) {
             const read = tarFiles(archiveOf(files, format));
-            expect(Object.fromEntries([...read].map(([p, b]) => [p, b.toString()]))).toEqual(files);
+            expect(Object.fromEntries([...read].map(([p, b]) => [p, b.toString()]))).toEqual({
+                "docker/codes": "",
+                ...files,
+            });
         }
     });
 
@@ -161,12 +164,22 @@ describe("preflight parsing", () => {
             dockerInfo: undefined,
             plugins: [],
         });
-        expect(parseProbe("init=none\n")).toMatchObject({
+        expect(parseProbe(probeOutput({}, ["init=none"]))).toMatchObject({
             os: " ",
             dockerVersion: "",
             daemonJson: undefined,
             users: [],
         });
+    });
+
+    test("compressed or not, the same facts; a reading cut short is an error, never a host without files", () => {
+        const files = { "etc/subuid": "dockremap:100000:65536\n", "docker/codes": "version 200\n" };
+        const [plain, zipped] = [[], ["-z"]].map((args) => probeOutput(files, ["init=sysv"], args));
+        expect(zipped.length).not.toBe(plain.length);
+        expect(parseProbe(zipped)).toEqual(parseProbe(plain));
+        expect(parseProbe(zipped).subuid).toBe("dockremap:100000:65536\n");
+        expect(() => parseProbe("init=none\n")).toThrow(/incomplete/);
+        expect(() => parseProbe(zipped.slice(0, zipped.length - 40))).toThrow();
     });
 });
 

@@ -5,12 +5,14 @@ import * as path from "node:path";
 
 /**
  * What the preflight prints for a host holding these files (paths relative to /; Docker's answers under
- * `docker/`), archived by the real tar: the `files=` line after the given `key=value` lines.
+ * `docker/`), archived by the real tar (`-z` among `tarArgs` compresses it, as the script does where the host has
+ * gzip): the `files=` line after the given `key=value` lines.
  */
 export function probeOutput(files: Record<string, string>, lines: string[] = [], tarArgs: string[] = []): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-probe-root-"));
     try {
-        for (const [p, content] of Object.entries(files)) {
+        // The script always leaves the statuses of Docker's calls (empty when none was asked).
+        for (const [p, content] of Object.entries({ "docker/codes": "", ...files })) {
             fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
             fs.writeFileSync(path.join(root, p), content);
         }
