@@ -168,41 +168,19 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
             );
         });
 
-        const perHost = Object.entries(this.hosts).map(([n, h]) =>
-            pulumi
-                .all([
-                    h.dockerVersion,
-                    h.dataRoot,
-                    h.idRange,
-                    h.pluginReference,
-                    h.authorizationActive,
-                    h.daemonJsonSha256,
-                    h.policySha256,
-                ])
-                .apply(
-                    ([
-                        dockerVersion,
-                        dataRoot,
-                        idRange,
-                        pluginReference,
-                        authorizationActive,
-                        daemonJsonSha256,
-                        policySha256,
-                    ]): [string, FleetHostOutputs] => [
-                        n,
-                        {
-                            dockerVersion,
-                            dataRoot,
-                            idRange,
-                            pluginReference,
-                            authorizationActive,
-                            daemonJsonSha256,
-                            policySha256,
-                        },
-                    ],
-                ),
-        );
-        this.hostOutputs = pulumi.all(perHost).apply((entries) => Object.fromEntries(entries));
+        const perHost = Object.entries(this.hosts).map(([n, h]) => {
+            const outputs: pulumi.Output<FleetHostOutputs> = pulumi.output({
+                dockerVersion: h.dockerVersion,
+                dataRoot: h.dataRoot,
+                idRange: h.idRange,
+                pluginReference: h.pluginReference,
+                authorizationActive: h.authorizationActive,
+                daemonJsonSha256: h.daemonJsonSha256,
+                policySha256: h.policySha256,
+            });
+            return [n, outputs] as const;
+        });
+        this.hostOutputs = pulumi.output(Object.fromEntries(perHost));
         this.registerOutputs({ batches: this.batches, idRangeStart: this.idRangeStart, hostOutputs: this.hostOutputs });
     }
 }

@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { inventory, onHost } from "./support";
 
 /** A Docker API answer: HTTP status and parsed body (`message` carries the daemon's error text). */
@@ -52,4 +55,40 @@ export function dockerApi(
 /** The PID of a host's dockerd (changes when Docker restarts). */
 export function dockerdPid(host: string): string {
     return onHost(host, "cat /var/run/docker.pid").trim();
+}
+
+/** A throw-away CA with a server certificate for 127.0.0.1 and client certificates named by their CN. */
+export function certificates(clients: string[]): Record<string, string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-tls-"));
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    ssl("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=hdh-test-ca");
+    const sign = (name: string, cn: string, ext: string) => {
+        ssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+        fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            `${name}.csr`,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            `${name}.pem`,
+            "-extfile",
+            `${name}.ext`,
+        );
+    };
+    sign("server", "h1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    for (const c of clients) sign(c, c, "extendedKeyUsage=clientAuth\n");
+    const files: Record<string, string> = {};
+    for (const f of fs.readdirSync(dir))
+        if (/\.(pem|key)$/.test(f) && f !== "ca.key") files[f] = fs.readFileSync(path.join(dir, f), "utf8");
+    fs.rmSync(dir, { recursive: true });
+    return files;
 }

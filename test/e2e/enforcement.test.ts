@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, inventory, onHost, pulumi, pulumiOk, removeStack } from "./support";
-import { dockerApi } from "./docker";
+import { certificates, dockerApi } from "./docker";
 
 // The policy's enforcement suite: every route of policies/testdata/routes.json issued for real, as raw Docker
 // API requests on the socket of a host hardened by the component, and the plugin's answer compared with the
@@ -139,42 +139,6 @@ test(`the policy refuses every known route and allows everyday work (${routes.le
     );
     expect(wrong).toEqual([]);
 });
-
-/** A throw-away CA with a server certificate for 127.0.0.1 and client certificates named by their CN. */
-function certificates(clients: string[]): Record<string, string> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-tls-"));
-    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    ssl("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=hdh-test-ca");
-    const sign = (name: string, cn: string, ext: string) => {
-        ssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
-        fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        ssl(
-            "x509",
-            "-req",
-            "-in",
-            `${name}.csr`,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-out",
-            `${name}.pem`,
-            "-extfile",
-            `${name}.ext`,
-        );
-    };
-    sign("server", "h1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    for (const c of clients) sign(c, c, "extendedKeyUsage=clientAuth\n");
-    const files: Record<string, string> = {};
-    for (const f of fs.readdirSync(dir))
-        if (/\.(pem|key)$/.test(f) && f !== "ca.key") files[f] = fs.readFileSync(path.join(dir, f), "utf8");
-    fs.rmSync(dir, { recursive: true });
-    return files;
-}
 
 test(
     "named exceptions come from policy data: over TLS, " +

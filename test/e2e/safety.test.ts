@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HardenedDockerHost, PLUGIN_VERSION } from "../../components/hardenedDockerHost";
 import { FleetHost, ROOT, inventory, onHost, pulumiEnv } from "./support";
-import { dockerApi, dockerdPid } from "./docker";
+import { certificates, dockerApi, dockerdPid } from "./docker";
 
 // Safety on the failure paths, end to end on fleet hosts h5 and h6, with the component in a program of its own
 // (Automation API) so that every argument can change between runs: a TLS listener next to the unix socket, a
@@ -177,43 +177,6 @@ function expectNoneUnauthorized(lines: string[]): void {
     expect(privileged.filter((l) => l.startsWith("tls-privileged 403")).length).toBeGreaterThanOrEqual(5);
 }
 
-/** A throw-away CA, a server certificate for 127.0.0.1 and a client certificate for alice. */
-function certificates(): Record<string, string> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-safety-tls-"));
-    const ssl = (...a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: "pipe" });
-    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    ssl("req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=hdh-safety-ca");
-    const sign = (name: string, ext: string) => {
-        ssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-        fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        ssl(
-            "x509",
-            "-req",
-            "-in",
-            `${name}.csr`,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-out",
-            `${name}.pem`,
-            "-extfile",
-            `${name}.ext`,
-        );
-    };
-    sign("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    sign("alice", "extendedKeyUsage=clientAuth\n");
-    const files: Record<string, string> = {};
-    for (const f of fs.readdirSync(dir)) {
-        if (/\.(pem|key)$/.test(f) && f !== "ca.key") files[f] = fs.readFileSync(path.join(dir, f), "utf8");
-    }
-    fs.rmSync(dir, { recursive: true });
-    return files;
-}
-
 /** A policy folder: the project's policy plus one more rule file. */
 function policyWith(name: string, rule: string): string {
     const dir = fs.mkdtempSync(path.join(work, "policy-"));
@@ -241,7 +204,7 @@ beforeAll(async () => {
     }
     onHost("h5", "echo dockremap:5000000:1000 >> /etc/subuid; echo dockremap:6000000:65536 >> /etc/subgid");
     onHost("h6", "echo dockremap:7000000:65536 >> /etc/subuid");
-    const certs = certificates();
+    const certs = certificates(["alice"]);
     for (const h of ["h5", "h6"]) {
         seeded[h] = { subuid: file(h, "/etc/subuid"), subgid: file(h, "/etc/subgid") };
         for (const [name, text] of Object.entries(certs)) {

@@ -11,6 +11,16 @@ import { splitPreflightAfter, withPreflightAfter } from "../../components/provid
 import { probeOutput } from "./probeOutput";
 
 let tmp: string;
+
+/** What a host whose authorization refuses our requests reads as. */
+const REFUSED = {
+    apiRefused: true,
+    dockerVersion: "",
+    dataRoot: "",
+    dockerInfo: undefined,
+    plugins: [],
+    runningContainers: [],
+};
 beforeEach(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-probe-"));
 });
@@ -150,14 +160,7 @@ describe("preflight parsing", () => {
                     "docker/running": refused,
                 }),
             ),
-        ).toMatchObject({
-            apiRefused: true,
-            dockerVersion: "",
-            dataRoot: "",
-            dockerInfo: undefined,
-            plugins: [],
-            runningContainers: [],
-        });
+        ).toMatchObject(REFUSED);
         expect(parseProbe(probeOutput({ "docker/codes": "version 000\ninfo 000\n" }))).toMatchObject({
             apiRefused: false,
             dockerVersion: "",
@@ -241,14 +244,7 @@ esac`,
 
     test("a daemon whose authorization refuses us, and one that does not answer", () => {
         fake("docker", 'echo "Error response from daemon: authorization denied by plugin p: x" >&2; exit 1');
-        expect(probe()).toMatchObject({
-            apiRefused: true,
-            dockerVersion: "",
-            dataRoot: "",
-            dockerInfo: undefined,
-            plugins: [],
-            runningContainers: [],
-        });
+        expect(probe()).toMatchObject(REFUSED);
         fake("docker", 'echo "Cannot connect to the Docker daemon" >&2; exit 1');
         expect(probe()).toMatchObject({ apiRefused: false, dockerVersion: "", dockerInfo: undefined, plugins: [] });
     });
