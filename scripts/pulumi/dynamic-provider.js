@@ -63,6 +63,7 @@ Module._resolveFilename = function (request, ...rest) {
     }
 };
 
+require("./lazy-typescript").deferTypeScript((id) => require.resolve(id, { paths: [process.cwd(), __dirname] }));
 require(sdkProviderHost());
 
 // If the CLI dies (killed, crashed) our parent changes: go too, so a killed run leaves no provider behind.

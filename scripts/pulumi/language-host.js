@@ -11,6 +11,7 @@ const { spawn } = require("child_process");
 // Resolve @pulumi/pulumi from the project (cwd), so the program and the host share one SDK instance.
 const projectDir = process.cwd();
 const fromProject = (id) => require(require.resolve(id, { paths: [projectDir, __dirname] }));
+require("./lazy-typescript").deferTypeScript((id) => require.resolve(id, { paths: [projectDir, __dirname] }));
 const grpc = fromProject("@grpc/grpc-js");
 const langrpc = fromProject("@pulumi/pulumi/proto/language_grpc_pb");
 const langproto = fromProject("@pulumi/pulumi/proto/language_pb");
