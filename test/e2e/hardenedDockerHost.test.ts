@@ -4,6 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, inventory, inventoryOf, onHost, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerApi, dockerdPid } from "./docker";
+import { parseProbe, probeScript } from "../../components/host/probe";
+import { answeredBy } from "../../components/plan/authorization";
 
 // HardenedDockerHost end to end, through the real `pulumi` CLI on the local fleet: h1 (root login, no
 // daemon.json), h2 (sudo user, another user's subordinate range), h3 (daemon.json with the operator's keys).
@@ -159,6 +161,20 @@ describe("HardenedDockerHost on the local fleet", () => {
         const out = run(["up", "--yes"]);
         expect(out).not.toMatch(/updated|created|replaced|deleted/);
         expect(hosts.map(dockerdPid)).toEqual(pids);
+    });
+
+    test("a host without curl is read the same through the Docker CLI", () => {
+        // `curl` that cannot run: the preflight falls back to the CLI, as on a host without curl.
+        const [api, cli] = ["", "curl() { return 127; }\n"].map((prefix) =>
+            parseProbe(onHost("h1", prefix + probeScript)),
+        );
+        expect(api.dockerVersion).not.toBe("");
+        expect(answeredBy(api.authzAnswer, "hdh-authz")).toBe(true);
+        expect(answeredBy(cli.authzAnswer, "hdh-authz")).toBe(true);
+        const { authzAnswer: _a, dockerInfo: apiInfo, ...apiFacts } = api;
+        const { authzAnswer: _c, dockerInfo: cliInfo, ...cliFacts } = cli;
+        expect(cliFacts).toEqual(apiFacts);
+        expect(cliInfo?.SecurityOptions).toEqual(apiInfo?.SecurityOptions);
     });
 
     test("a daemon.json that stops Docker is rolled back: the host keeps its file and a running Docker", () => {
