@@ -8,10 +8,12 @@ describe("TypeScript for the SDK's closure serializer, on first use", () => {
         const script = `
 require(${JSON.stringify(path.join(ROOT, "scripts/pulumi/lazy-typescript.js"))})
     .deferTypeScript((id) => require.resolve(id, { paths: [${JSON.stringify(ROOT)}] }));
-const loaded = () => Object.keys(require.cache).some((k) => k.endsWith(require("path").join("typescript", "lib", "typescript.js")));
+const compiler = require("path").join("typescript", "lib", "typescript.js");
+const loaded = () => Object.keys(require.cache).some((k) => k.endsWith(compiler));
 const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [${JSON.stringify(ROOT)}] }));
 const before = loaded();
-pulumi.runtime.serializeFunction(() => 40 + 2).then((f) => console.log(JSON.stringify({ before, after: loaded(), text: f.text })));`;
+pulumi.runtime.serializeFunction(() => 40 + 2)
+    .then((f) => console.log(JSON.stringify({ before, after: loaded(), text: f.text })));`;
         const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
         const r = JSON.parse(out.trim().split("\n").pop() as string);
         expect(r.before).toBe(false);
