@@ -141,7 +141,8 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
                             preferredStart: sharing.includes(spec) ? range.start : undefined,
                         },
                         policyFiles: o.policy ? undefined : policyFiles,
-                        waitFor: gate ? [gate] : undefined,
+                        // A preview changes nothing: its hosts need not wait for the gates before them.
+                        waitFor: gate && !pulumi.runtime.isDryRun() ? [gate] : undefined,
                         onUnreachable: "skip",
                     },
                     { ...child, aliases: [{ parent: pulumi.rootStackResource }] },

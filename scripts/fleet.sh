@@ -208,11 +208,15 @@ EOF
   esac
 }
 
-# sshd per connection, inside the host, on 127.0.0.1:(SSH_PORT_BASE + I - 1).
+# sshd per connection, inside the host, on 127.0.0.1:(SSH_PORT_BASE + I - 1). The listener runs under tini as a
+# subreaper, and so does a host's first dockerd (start_ssh HOST I docker): a dockerd that exits is reaped at once,
+# as systemd or sysvinit does on a real host. This machine's own init reaps orphans about 2 s late, and Debian's
+# init script waits for that on every Docker restart.
 start_ssh() {
-  local h=$1 i=$2
-  socat "TCP-LISTEN:$((SSH_PORT_BASE + i - 1)),bind=127.0.0.1,reuseaddr,fork" \
-    "EXEC:nsenter --mount=$(mntns_of "$h") --net=/run/netns/$(netns_of "$h") -- /etc/ssh/hdh-sshd" \
+  local h=$1 i=$2 first=${3:-} sshd
+  sshd="nsenter --mount=$(mntns_of "$h") --net=/run/netns/$(netns_of "$h") --"
+  tini -s -- sh -c "${first:+$sshd /etc/init.d/docker start >/dev/null;} exec socat \
+    TCP-LISTEN:$((SSH_PORT_BASE + i - 1)),bind=127.0.0.1,reuseaddr,fork 'EXEC:$sshd /etc/ssh/hdh-sshd'" \
     >/dev/null 2>&1 &
   echo $! > "$FLEET/pids/ssh-$h.pid"
 }
@@ -242,8 +246,7 @@ up_host() {
     bash -c "$(declare -f mount_host_fs); mount_host_fs '$d'"
   seed_host "$h" "$i"
   host_key "$h"
-  in_host "$h" /etc/init.d/docker start >/dev/null
-  start_ssh "$h" "$i"
+  start_ssh "$h" "$i" docker
   # The registry through the shared unix socket.
   nsenter --net="/run/netns/$ns" -- socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,reuseaddr,fork" \
     "UNIX-CONNECT:$FLEET/registry.sock" >/dev/null 2>&1 &
@@ -254,7 +257,8 @@ up_host() {
 bastion_listeners() {
   local n=$1 i
   for i in $(seq 1 "$n"); do
-    nsenter --net="/run/netns/$(netns_of h1)" -- socat "TCP-LISTEN:$((BASTION_PORT_BASE + i)),bind=127.0.0.1,reuseaddr,fork" \
+    nsenter --net="/run/netns/$(netns_of h1)" -- \
+      tini -s -- socat "TCP-LISTEN:$((BASTION_PORT_BASE + i)),bind=127.0.0.1,reuseaddr,fork" \
       "EXEC:nsenter --mount=$(mntns_of "h$i") --net=/run/netns/$(netns_of "h$i") -- /etc/ssh/hdh-sshd" \
       >/dev/null 2>&1 &
     echo $! > "$FLEET/pids/bastion-h$i.pid"
@@ -315,7 +319,7 @@ write_inventory() {
 up() {
   local n=${1:-${HDH_FLEET_SIZE:-6}} i
   [ "$(id -u)" = 0 ] || fail "must run as root (network and mount namespaces)"
-  for t in docker-registry dockerd sshd socat nsenter unshare; do command -v "$t" >/dev/null || fail "$t is missing: run npm run setup"; done
+  for t in docker-registry dockerd sshd socat nsenter unshare tini; do command -v "$t" >/dev/null || fail "$t is missing: run npm run setup"; done
   down >/dev/null 2>&1 || true
   mkdir -p "$FLEET/ns" "$FLEET/pids"
   mount --bind "$FLEET/ns" "$FLEET/ns"; mount --make-private "$FLEET/ns"

@@ -25,23 +25,24 @@ hdh_restart() {
   }
   echo restart >> "$HDH_REC/restarts.log"
 }
-# SIGHUP makes dockerd reload the keys it can change live (authorization-plugins among them).
+# SIGHUP makes dockerd reload the keys it can change live (authorization-plugins among them). It reloads
+# asynchronously: callers wait for the effect, or give it time when there is none to see.
 hdh_reload() {
   if [ -d /run/systemd/system ]; then systemctl reload docker; else kill -HUP "$(cat /var/run/docker.pid)"; fi
-  sleep 0.5
 }
+# Up to a minute; polled often, since every step that restarts Docker waits here (a poll is one CLI call).
 hdh_wait_healthy() {
   i=0
-  while [ $i -lt 120 ]; do
+  while [ $i -lt "\${HDH_HEALTH_TRIES:-600}" ]; do
     # Up means answering: a refusal by a fail-closed authorization plugin is an answer too.
     if out=$(docker version 2>&1) || case "$out" in *"authorization denied"*) true ;; *) false ;; esac; then
       return 0
     fi
     # Fail fast when the daemon has already died (Debian's init script keeps its pid here).
-    if [ $i -gt 6 ] && [ -f /var/run/docker-ssd.pid ] && ! kill -0 "$(cat /var/run/docker-ssd.pid)" 2>/dev/null; then
+    if [ $i -gt 30 ] && [ -f /var/run/docker-ssd.pid ] && ! kill -0 "$(cat /var/run/docker-ssd.pid)" 2>/dev/null; then
       return 1
     fi
-    sleep 0.5; i=$((i+1))
+    sleep 0.1; i=$((i+1))
   done
   return 1
 }
@@ -73,7 +74,7 @@ hdh_restore_daemon_json() {
 # hdh_apply_daemon_json BASE64 restart|reload: install, restart or reload, and roll back if Docker does not come back.
 hdh_apply_daemon_json() {
   hdh_install_daemon_json "$1"
-  if [ "$2" = restart ]; then hdh_restart || true; else hdh_reload || true; fi
+  if [ "$2" = restart ]; then hdh_restart || true; else hdh_reload || true; sleep 0.5; fi
   if ! hdh_wait_healthy; then
     log=$(hdh_docker_log)
     hdh_restore_daemon_json; hdh_restart || true

@@ -182,19 +182,27 @@ hdh_answer_names() {
   case "$HDH_ANSWER" in *"authorization denied by plugin $1:"*) return 0 ;; esac
   return 1
 }
+# hdh_answer_is EXPECT FROM: Docker's answer names EXPECT (when empty: does not name FROM, if FROM is set).
+hdh_answer_is() {
+  # A request every policy refuses and that changes nothing: who refuses it is who enforces first.
+  HDH_ANSWER=$(docker plugin disable hdh-authorization-probe 2>&1 || true)
+  if [ -n "$1" ]; then hdh_answer_names "$1"; else [ -z "$2" ] || ! hdh_answer_names "$2"; fi
+}
 hdh_wait_answer() {
   i=0
   while [ $i -lt "\${HDH_WAIT_TRIES:-50}" ]; do
-    # A request every policy refuses and that changes nothing: who refuses it is who enforces first.
-    HDH_ANSWER=$(docker plugin disable hdh-authorization-probe 2>&1 || true)
-    if [ -n "$1" ]; then
-      hdh_answer_names "$1" && return 0
-    elif [ -z "$2" ] || ! hdh_answer_names "$2"; then
-      return 0
-    fi
+    hdh_answer_is "$1" "$2" && return 0
     sleep 0.2; i=$((i+1))
   done
   return 1
+}
+# hdh_reload_for EXPECT FROM: reload, then wait for that answer. dockerd reloads asynchronously: when its answer
+# already is the awaited one, the wait cannot see the reload land, so it gets time instead.
+hdh_reload_for() {
+  settle=0; hdh_answer_is "$1" "$2" && settle=0.5
+  hdh_reload || true
+  sleep "$settle"
+  hdh_wait_answer "$1" "$2"
 }
 hdh_chain_switch() {
   new=$1 expect=$2 back=$3 back_expect=$4 from=$5; shift 5
@@ -205,14 +213,12 @@ hdh_chain_switch() {
     return 1
   done
   hdh_install_daemon_json "$new" || return 1
-  hdh_reload || true
-  hdh_wait_answer "$expect" "$from" && return 0
+  hdh_reload_for "$expect" "$from" && return 0
   echo "after the reload, Docker's answer does not name \${expect:-another plugin than $from}" \\
     "(Docker said: $HDH_ANSWER):" \\
     "the previous authorization-plugins is back" >&2
   hdh_install_daemon_json "$back" || return 1
-  hdh_reload || true
-  hdh_wait_answer "$back_expect" "" \\
+  hdh_reload_for "$back_expect" "" \\
     || echo "and Docker's answer does not name \${back_expect:-a plugin} either (Docker said: $HDH_ANSWER)" >&2
   return 1
 }
