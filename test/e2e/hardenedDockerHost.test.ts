@@ -6,6 +6,7 @@ import { ROOT, inventory, inventoryOf, onHost, pulumi, pulumiOk, removeStack } f
 import { dockerApi, dockerdPid } from "./docker";
 import { parseProbe, probeScript } from "../../components/host/probe";
 import { answeredBy } from "../../components/plan/authorization";
+import { PLUGIN_VERSION } from "../../components/hardenedDockerHost";
 
 // HardenedDockerHost end to end, through the real `pulumi` CLI on the local fleet: h1 (root login, no
 // daemon.json), h2 (sudo user, another user's subordinate range), h3 (daemon.json with the operator's keys).
@@ -264,11 +265,11 @@ describe("HardenedDockerHost on the local fleet", () => {
     });
 
     test("a plugin upgrade under enforcement runs in the announced order and never weakens the policy", () => {
-        const tag = `0.1.0-e2e${process.pid}`;
+        const tag = `${PLUGIN_VERSION}-e2e${process.pid}`;
         execFileSync("bash", [
             "-c",
             `curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' ` +
-                `http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/0.1.0 | ` +
+                `http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${PLUGIN_VERSION} | ` +
                 `curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' ` +
                 `--data-binary @- http://127.0.0.1:5000/v2/hdh/opa-authz/manifests/${tag}`,
         ]);
@@ -276,7 +277,8 @@ describe("HardenedDockerHost on the local fleet", () => {
         const preview = run(["preview", "--diff"]);
         expect(preview).toMatch(
             new RegExp(
-                `reference\\s*:\\s*"localhost:5000/hdh/opa-authz:0\\.1\\.0" => "localhost:5000/hdh/opa-authz:${tag}"`,
+                `reference\\s*:\\s*"localhost:5000/hdh/opa-authz:${PLUGIN_VERSION.replace(/\./g, "\\.")}" => ` +
+                    `"localhost:5000/hdh/opa-authz:${tag}"`,
             ),
         );
         expect(preview).toMatch(/changeProcedure\s*:\s*"new version enabled beside the enforcing one \(swap alias\);/);

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"hardened-docker-host/plugin/internal/authz"
+	"hardened-docker-host/plugin/internal/idle"
 	"hardened-docker-host/plugin/internal/input"
 	"hardened-docker-host/plugin/internal/policy"
 )
@@ -41,6 +42,7 @@ type options struct {
 	hostRoot    string
 	evalTimeout time.Duration
 	recheck     time.Duration
+	releaseIdle time.Duration
 	strict      bool
 	quiet       bool
 	showVersion bool
@@ -60,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.recheck, "recheck-interval", 0, "least time between two checks of the policy folder for changes (0: before every decision)")
 	fs.BoolVar(&o.strict, "strict-builtin-errors", false, "refuse the request when a built-in function fails (default: the expression is undefined, as in opa eval)")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not write the decision log")
+	fs.DurationVar(&o.releaseIdle, "release-idle", 2*time.Second, "give free memory back to the system after this long without requests (0: never)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -125,7 +128,13 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 	}
 	defer os.Remove(o.socket)
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	handler := srv.Handler()
+	if o.releaseIdle > 0 {
+		r := idle.New(o.releaseIdle, debug.FreeOSMemory)
+		handler = r.Wrap(handler)
+		go r.Run(ctx)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
