@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RECORD_DIR, dockerFunctions } from "../../components/host/dockerd";
@@ -38,7 +39,7 @@ function run(body: string, env: Record<string, string> = {}): number {
     ].join("\n");
     const r = spawnSync("sh", ["-c", script], {
         encoding: "utf8",
-        env: { ...process.env, PATH: `${path.join(t, "bin")}:${process.env.PATH}`, T: t, ...env },
+        env: { ...process.env, DOCKER_HOST: "", PATH: `${path.join(t, "bin")}:${process.env.PATH}`, T: t, ...env },
     });
     return r.status ?? -1;
 }
@@ -47,22 +48,49 @@ const lines = (name: string) =>
     fs.existsSync(path.join(t, name)) ? fs.readFileSync(path.join(t, name), "utf8").split("\n").filter(Boolean) : [];
 
 describe("hdh_wait_healthy", () => {
-    test("polls every 0.1 s until Docker answers", () => {
+    const sock = () => path.join(t, "docker.sock");
+    const servers: net.Server[] = [];
+    afterEach(() => servers.splice(0).forEach((s) => s.close()));
+    /** A socket file where the script looks for Docker's (made by a listening server). */
+    async function makeSocket(): Promise<void> {
+        const server = net.createServer();
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(sock(), resolve));
+    }
+
+    test("polls every 0.1 s until Docker answers, once its socket is there", async () => {
+        await makeSocket();
         fs.writeFileSync(path.join(t, "up-after"), "3");
-        expect(run("hdh_wait_healthy")).toBe(0);
+        expect(run("hdh_wait_healthy", { HDH_DOCKER_SOCK: sock() })).toBe(0);
         expect(lines("calls")).toEqual(Array(4).fill("version"));
         expect(lines("sleeps")).toEqual(["0.1", "0.1", "0.1"]);
     });
 
-    test("a refusal by a fail-closed authorization plugin is an answer", () => {
+    test("without the socket (dockerd stopped or starting), asks Docker once a second only", () => {
+        fs.writeFileSync(path.join(t, "answer"), "down");
+        expect(run("hdh_wait_healthy", { HDH_DOCKER_SOCK: sock(), HDH_HEALTH_TRIES: "25" })).toBe(1);
+        expect(lines("calls")).toHaveLength(2); // tries 10 and 20: Docker may listen elsewhere
+        expect(lines("sleeps")).toHaveLength(25);
+    });
+
+    test("with DOCKER_HOST set, asks Docker on every try", () => {
+        fs.writeFileSync(path.join(t, "up-after"), "2");
+        const env = { HDH_DOCKER_SOCK: sock(), DOCKER_HOST: "tcp://127.0.0.1:2376" };
+        expect(run("hdh_wait_healthy", env)).toBe(0);
+        expect(lines("calls")).toHaveLength(3);
+    });
+
+    test("a refusal by a fail-closed authorization plugin is an answer", async () => {
+        await makeSocket();
         fs.writeFileSync(path.join(t, "answer"), "authorization denied by plugin hdh-authz: policy broken");
-        expect(run("hdh_wait_healthy")).toBe(0);
+        expect(run("hdh_wait_healthy", { HDH_DOCKER_SOCK: sock() })).toBe(0);
         expect(lines("calls")).toHaveLength(1);
     });
 
-    test("gives up after its tries", () => {
+    test("gives up after its tries", async () => {
+        await makeSocket();
         fs.writeFileSync(path.join(t, "answer"), "down");
-        expect(run("hdh_wait_healthy", { HDH_HEALTH_TRIES: "5" })).toBe(1);
+        expect(run("hdh_wait_healthy", { HDH_DOCKER_SOCK: sock(), HDH_HEALTH_TRIES: "5" })).toBe(1);
         expect(lines("calls")).toHaveLength(5);
     });
 });
