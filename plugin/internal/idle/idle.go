@@ -19,7 +19,7 @@ type Releaser struct {
 	after    time.Duration
 	release  func()
 	inFlight atomic.Int64
-	last     atomic.Int64 // when the last request started or ended (UnixNano)
+	last     atomic.Int64 // when the last request ended (UnixNano); in-flight requests count apart
 	released atomic.Bool  // released since the last request
 }
 
@@ -34,7 +34,6 @@ func New(after time.Duration, release func()) *Releaser {
 func (r *Releaser) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.inFlight.Add(1)
-		r.last.Store(time.Now().UnixNano())
 		r.released.Store(false)
 		defer func() {
 			r.last.Store(time.Now().UnixNano())
@@ -58,9 +57,10 @@ func (r *Releaser) Check(now time.Time) bool {
 	return true
 }
 
-// Run checks every half idle time until ctx is done.
+// Run checks every half idle time (at least every millisecond) until ctx
+// is done.
 func (r *Releaser) Run(ctx context.Context) {
-	t := time.NewTicker(r.after / 2)
+	t := time.NewTicker(max(r.after/2, time.Millisecond))
 	defer t.Stop()
 	for {
 		select {

@@ -1,6 +1,7 @@
 package idle
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -90,4 +91,19 @@ func TestReleaseAgainAfterRequest(t *testing.T) {
 
 func serve(h http.Handler) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/AuthZPlugin.AuthZReq", nil))
+}
+
+// A tiny idle time is not a ticker of zero (which would panic): Run still
+// releases, then stops with its context.
+func TestRunTinyIdleTime(t *testing.T) {
+	done := make(chan struct{})
+	r := New(time.Nanosecond, func() { close(done) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no release")
+	}
 }
