@@ -353,12 +353,23 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
                 /* gone */
             }
         }
-        await sleep(2500);
+        // Exited: gone, or a zombie (an orphan waits for this machine's init, which reaps seconds late).
+        const exited = (p: number) => {
+            try {
+                return fs
+                    .readFileSync(`/proc/${p}/stat`, "utf8")
+                    .replace(/^.*\) /s, "")
+                    .startsWith("Z");
+            } catch {
+                return true;
+            }
+        };
+        for (let i = 0; i < 50 && !langHosts.every(exited); i++) await sleep(200);
 
         try {
             // Our language host notices its CLI is gone and exits.
             expect(langHosts.length).toBeGreaterThan(0);
-            for (const p of langHosts) expect(fs.existsSync(`/proc/${p}`)).toBe(false);
+            for (const p of langHosts) expect(exited(p)).toBe(true);
 
             const next = await lockedRun(stack, "next").done;
             expect(next.code).toBe(EX_STALE);
