@@ -2,7 +2,8 @@
 # The whole test suite (what CI runs): set up, bring up the fleet, then policy, plugin, unit and end-to-end tests.
 source "$(dirname "$0")/prepare.sh"
 results=$(mktemp -d)
-trap 'bash scripts/fleet.sh down; rm -rf "$results"' EXIT
+# Nothing left running: the fleet, and the backend suite's PostgreSQL (its port stays remembered in this clone).
+trap 'bash scripts/fleet.sh down; bash scripts/backend/postgres.sh stop >/dev/null; rm -rf "$results"' EXIT
 bash scripts/lint-policy.sh
 shellcheck -S warning scripts/*.sh scripts/pipeline/*.sh scripts/backend/*.sh plugin/*.sh
 (cd plugin && go test ./...)
