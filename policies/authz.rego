@@ -18,42 +18,47 @@ allow if count(deny) == 0
 # Configuration: data.docker.authz_config (defaults in data.json, documented
 # in README.md). A missing key falls back to the strictest value.
 
-default config := {}
+default _config := {}
 
-config := value if {
+_config := value if {
 	value := data.docker.authz_config
 	is_object(value)
 }
 
-setting(key, fallback) := object.get(config, key, fallback)
+_setting(key, fallback) := object.get(_config, key, fallback)
 
 # ---------------------------------------------------------------------------
 # Named exceptions. Docker names the caller only when it authenticated a TLS
 # client certificate; over the unix socket every caller is anonymous.
 
-identity := input.User if {
+_identity := input.User if {
 	input.AuthMethod == "TLS"
 	is_string(input.User)
 	input.User != ""
 }
 
 # Trusted identities (operators) are refused nothing.
-trusted if identity in setting("trusted_users", [])
+_trusted if _identity in _setting("trusted_users", [])
 
-excepted(_) if trusted
+_excepted(_) if _trusted
 
-excepted(rule) if {
-	some exception in setting("exceptions", [])
-	identity in object.get(exception, "users", [])
+_excepted(rule) if {
+	some exception in _setting("exceptions", [])
+	_identity in object.get(exception, "users", [])
 	rule in object.get(exception, "rules", [])
 }
 
-# denial is the message of a refusal by rule, unless the caller is excepted
-# from that rule (then it is undefined and the rule refuses nothing).
-denial(rule, text) := sprintf("%s (rule %s)", [text, rule]) if not excepted(rule)
+# _denial is the message of a refusal by the rule whose annotations are rule
+# (rego.metadata.rule(): its id is in # METADATA, custom.id), unless the caller
+# is excepted from that rule (then it is undefined and the rule refuses
+# nothing). An evaluator that drops annotations still refuses, as "unnamed".
+_denial(rule, text) := sprintf("%s (rule %s)", [text, id]) if {
+	id := object.get(rule, ["custom", "id"], "unnamed")
+	not _excepted(id)
+}
 
 # show renders a value of the request for a message.
-show(value) := json.marshal(value)
+_show(value) := json.marshal(value)
 
 # ---------------------------------------------------------------------------
 # Routing. The daemon routes the decoded path (input.PathPlain) with
@@ -62,57 +67,57 @@ show(value) := json.marshal(value)
 # running a handler. Here segments are matched lowercased and a trailing slash
 # is ignored: that only makes more requests match a rule, never fewer.
 
-method := upper(input.Method)
+_method := upper(input.Method)
 
-read_only_method if method in {"GET", "HEAD"}
+_read_only_method if _method in {"GET", "HEAD"}
 
-request_path := input.PathPlain if is_string(input.PathPlain)
+_request_path := input.PathPlain if is_string(input.PathPlain)
 
 # The non-empty segments, lowercased (lowering the path lowers each one).
-segments := regex.find_n(`[^/]+`, lower(request_path), -1)
+_segments := regex.find_n(`[^/]+`, lower(_request_path), -1)
 
-versioned if regex.match(`^v[0-9.]+$`, segments[0])
+_versioned if regex.match(`^v[0-9.]+$`, _segments[0])
 
-api_version := substring(segments[0], 1, -1) if versioned
+_api_version := substring(_segments[0], 1, -1) if _versioned
 
-route := array.slice(segments, 1, count(segments)) if {
-	versioned
-} else := segments
+_route := array.slice(_segments, 1, count(_segments)) if {
+	_versioned
+} else := _segments
 
-route_last := route[count(route) - 1]
+_route_last := _route[count(_route) - 1]
 
-# post_route is the route of a POST request: the endpoints below all are.
-post_route := route if method == "POST"
+# _post_route is the route of a POST request: the endpoints below all are.
+_post_route := _route if _method == "POST"
 
 # A container action: POST /containers/{name}/<action> (a name may hold
-# "/"); container_action is the action.
-container_action := route_last if {
-	count(post_route) >= 3
-	route[0] == "containers"
+# "/"); _container_action is the action.
+_container_action := _route_last if {
+	count(_post_route) >= 3
+	_route[0] == "containers"
 }
 
-container_create if post_route == ["containers", "create"]
+_container_create if _post_route == ["containers", "create"]
 
-container_update if container_action == "update"
+_container_update if _container_action == "update"
 
-container_exec if container_action == "exec"
+_container_exec if _container_action == "exec"
 
-container_start if container_action == "start"
+_container_start if _container_action == "start"
 
-volume_create if post_route == ["volumes", "create"]
+_volume_create if _post_route == ["volumes", "create"]
 
-network_create if post_route == ["networks", "create"]
+_network_create if _post_route == ["networks", "create"]
 
-image_build if post_route == ["build"]
+_image_build if _post_route == ["build"]
 
-image_create if post_route == ["images", "create"]
+_image_create if _post_route == ["images", "create"]
 
-# query_values lists the values of a query parameter. The daemon reads
+# _query_values lists the values of a query parameter. The daemon reads
 # parameters by exact name; any spelling is taken here.
-query_values(name) := [value |
+_query_values(name) := [value |
 	some key, values in input.Query
 	lower(key) == name
-	some value in string_list(values)
+	some value in _string_list(values)
 ]
 
 # ---------------------------------------------------------------------------
@@ -123,20 +128,20 @@ query_values(name) := [value |
 # would match to a field, so a rule sees every spelling a request uses.
 
 # fields reads a (small, nested) object: a mount, a log configuration.
-fields(document, name) := [value |
+_fields(document, name) := [value |
 	is_object(document)
-	folded := fold(name)
+	folded := _fold(name)
 	some key, value in document
-	fold(key) == folded
+	_fold(key) == folded
 ]
 
 # fold maps a key onto the form Go compares: ASCII case ignored, and the
 # Kelvin sign and the long s folded onto K and S, as Unicode simple folding
 # does for ASCII letters.
-fold(key) := upper(lower(key))
+_fold(key) := upper(lower(key))
 
 # The body and its host configurations are large: their keys spelled as the
-# API documents them (documented_keys, what clients send) are read directly;
+# API documents them (_documented_keys, what clients send) are read directly;
 # only the other keys ("odd" keys, none in a usual request) are folded, once
 # per request, and each that folds onto a documented key is read as a
 # one-field object under the documented name (a "respelling"). A rule thus
@@ -144,58 +149,58 @@ fold(key) := upper(lower(key))
 # exact because no two documented keys fold alike (a test checks it) and
 # rules ask for fields by their documented names.
 
-# body_odd_fields: the body's fields with odd keys.
-body_odd_fields := object.remove(input.Body, documented_keys) if is_object(input.Body)
+# _body_odd_fields: the body's fields with odd keys.
+_body_odd_fields := object.remove(input.Body, _documented_keys) if is_object(input.Body)
 
-# body_documents: the body (an object) and its respellings.
-body_documents := array.concat([input.Body], respellings(body_odd_fields)) if is_object(input.Body)
+# _body_documents: the body (an object) and its respellings.
+_body_documents := array.concat([input.Body], _respellings(_body_odd_fields)) if is_object(input.Body)
 
-body_values(field) := [value | some document in body_documents; value := document[field]]
+_body_values(field) := [value | some document in _body_documents; value := document[field]]
 
 # respellings lists {documented name: value} for each of odd_fields (a
 # document's fields with odd keys) whose key folds onto a documented key.
-respellings(odd_fields) := [{name: value} |
+_respellings(odd_fields) := [{name: value} |
 	some key, value in odd_fields
-	name := documented_names[fold(key)]
+	name := _documented_names[_fold(key)]
 ]
 
 # (Evaluated only when a body has odd keys.)
-documented_names := {fold(key): key | some key in documented_keys}
+_documented_names := {_fold(key): key | some key in _documented_keys}
 
 # ---------------------------------------------------------------------------
 # Host configurations of a request: HostConfig in a create body (every
 # spelling), the top level of a create body (daemons before 25.0 still read
 # HostConfig fields there when HostConfig is absent) and an update body.
-# host_configs lists them with their respellings: rules read a field with
-#   some host_config in host_configs
+# _host_configs lists them with their respellings: rules read a field with
+#   some host_config in _host_configs
 #   value := host_config.Field
 
-host_configs := array.concat(create_host_configs, top_level_host_configs)
+_host_configs := array.concat(_create_host_configs, _top_level_host_configs)
 
-create_host_configs := [document |
-	container_create
-	some key in host_config_keys
+_create_host_configs := [document |
+	_container_create
+	some key in _host_config_keys
 	host_config := input.Body[key]
 	is_object(host_config)
-	some document in array.concat([host_config], respellings(object.remove(host_config, documented_keys)))
+	some document in array.concat([host_config], _respellings(object.remove(host_config, _documented_keys)))
 ]
 
-top_level_host_configs := body_documents if {
-	host_config_at_top_level
+_top_level_host_configs := _body_documents if {
+	_host_config_at_top_level
 } else := []
 
-host_config_keys contains "HostConfig"
+_host_config_keys contains "HostConfig"
 
-host_config_keys contains key if {
-	some key, _ in body_odd_fields
-	fold(key) == "HOSTCONFIG"
+_host_config_keys contains key if {
+	some key, _ in _body_odd_fields
+	_fold(key) == "HOSTCONFIG"
 }
 
-host_config_at_top_level if container_create
+_host_config_at_top_level if _container_create
 
-host_config_at_top_level if container_update
+_host_config_at_top_level if _container_update
 
-documented_keys := {
+_documented_keys := {
 	# container.Config, and the create request around it
 	"Hostname", "Domainname", "User", "AttachStdin", "AttachStdout",
 	"AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce", "Env",
@@ -233,14 +238,14 @@ documented_keys := {
 	"ConfigFrom",
 }
 
-# string_list reads a list of strings, or a lone string (Docker's StrSlice
+# _string_list reads a list of strings, or a lone string (Docker's StrSlice
 # fields accept both).
-string_list(value) := [value] if is_string(value)
+_string_list(value) := [value] if is_string(value)
 
-string_list(value) := [item | some item in value; is_string(item)] if is_array(value)
+_string_list(value) := [item | some item in value; is_string(item)] if is_array(value)
 
-# is_unset holds for the values the daemon reads as "not set".
-is_unset(value) if value in {null, "", [], {}}
+# _is_unset holds for the values the daemon reads as "not set".
+_is_unset(value) if value in {null, "", [], {}}
 
 # ---------------------------------------------------------------------------
 # Users. The daemon takes the part before ":" as the user: digits name a UID
@@ -248,7 +253,7 @@ is_unset(value) if value in {null, "", [], {}}
 # an image can map any name (or a number too large for Go's Atoi) to UID 0.
 # Only a numeric UID in 1..2^31-1 is known not to be root.
 
-non_root_user(user) if {
+_non_root_user(user) if {
 	is_string(user)
 	uid := split(user, ":")[0]
 	regex.match(`^[0-9]+$`, uid)
@@ -256,9 +261,9 @@ non_root_user(user) if {
 	to_number(uid) <= 2147483647
 }
 
-# requested_users lists the users the body names; a body that names none
+# _requested_users lists the users the body names; a body that names none
 # runs the default user ("").
-requested_users := users if {
-	users := body_values("User")
+_requested_users := users if {
+	users := _body_values("User")
 	count(users) > 0
 } else := [""]

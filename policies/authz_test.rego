@@ -36,21 +36,21 @@ headers_for(body) := {"Content-Type": "application/json", "User-Agent": "Docker-
 # The plugin's BindMounts without a host root: Binds entries with an absolute
 # source and Mounts entries of type bind, Resolved cleaned lexically.
 plugin_bind_mounts(body) := array.concat(
-	[{"Source": parts[0], "ReadOnly": false, "Resolved": authz.clean_path(parts[0])} |
-		some host_config in authz.fields(body, "HostConfig")
-		some list in authz.fields(host_config, "Binds")
-		some spec in authz.string_list(list)
+	[{"Source": parts[0], "ReadOnly": false, "Resolved": authz._clean_path(parts[0])} |
+		some host_config in authz._fields(body, "HostConfig")
+		some list in authz._fields(host_config, "Binds")
+		some spec in authz._string_list(list)
 		parts := split(spec, ":")
 		count(parts) >= 2
 		startswith(parts[0], "/")
 	],
-	[{"Source": source, "ReadOnly": false, "Resolved": authz.clean_path(source)} |
-		some host_config in authz.fields(body, "HostConfig")
-		some list in authz.fields(host_config, "Mounts")
+	[{"Source": source, "ReadOnly": false, "Resolved": authz._clean_path(source)} |
+		some host_config in authz._fields(body, "HostConfig")
+		some list in authz._fields(host_config, "Mounts")
 		some mount in list
-		some type in authz.fields(mount, "Type")
+		some type in authz._fields(mount, "Type")
 		lower(type) == "bind"
-		some source in authz.fields(mount, "Source")
+		some source in authz._fields(mount, "Source")
 	],
 )
 
@@ -270,6 +270,18 @@ test_exception_waives_only_its_rules if {
 	not authz.allow with input as privileged_by("ci", "TLS") with data.docker.authz_config as config
 }
 
+# Rules name themselves from their annotations (# METADATA, custom.id); where
+# an evaluator drops them, a rule still refuses, as "unnamed", and no
+# exception waives it.
+test_denial_names_the_rule_of_its_annotations if {
+	authz._denial({"custom": {"id": "privileged"}}, "no") == "no (rule privileged)"
+	authz._denial({}, "no") == "no (rule unnamed)"
+	config := with_config({"exceptions": [{"users": ["ci"], "rules": ["privileged"]}]})
+	ci := {"User": "ci", "AuthMethod": "TLS"}
+	not authz._denial({"custom": {"id": "privileged"}}, "no") with input as ci with data.docker.authz_config as config
+	authz._denial({}, "no") == "no (rule unnamed)" with input as ci with data.docker.authz_config as config
+}
+
 test_missing_configuration_is_strictest if {
 	bind := create_with({"Binds": ["/etc/localtime:/etc/localtime:ro"]})
 	allowed(bind)
@@ -282,7 +294,7 @@ test_missing_configuration_is_strictest if {
 # Routing and body reading
 
 route_of(path) := route if {
-	route := authz.route with input as request("GET", path, null)
+	route := authz._route with input as request("GET", path, null)
 }
 
 test_routes_with_and_without_version_prefix if {
@@ -296,52 +308,52 @@ test_routes_with_and_without_version_prefix if {
 }
 
 test_container_actions_allow_names_with_slashes if {
-	authz.container_exec with input as request("POST", "/v1.41/containers/a/b/exec", null)
-	not authz.container_exec with input as request("GET", "/v1.41/containers/a/exec", null)
-	not authz.container_exec with input as request("POST", "/v1.41/exec", null)
+	authz._container_exec with input as request("POST", "/v1.41/containers/a/b/exec", null)
+	not authz._container_exec with input as request("GET", "/v1.41/containers/a/exec", null)
+	not authz._container_exec with input as request("POST", "/v1.41/exec", null)
 }
 
 test_fields_match_keys_like_go if {
-	values := authz.fields({"HostConfig": 1, "hostconfig": 2, "HOSTCONFIG": 3, "Host_Config": 4}, "HostConfig")
+	values := authz._fields({"HostConfig": 1, "hostconfig": 2, "HOSTCONFIG": 3, "Host_Config": 4}, "HostConfig")
 	sort(values) == [1, 2, 3]
-	authz.fields({"\u017fecurityOpt": 1}, "SecurityOpt") == [1]
-	authz.fields({"\u212aey": 1}, "Key") == [1]
-	authz.fields(null, "Key") == []
-	authz.fields(["Key"], "Key") == []
+	authz._fields({"\u017fecurityOpt": 1}, "SecurityOpt") == [1]
+	authz._fields({"\u212aey": 1}, "Key") == [1]
+	authz._fields(null, "Key") == []
+	authz._fields(["Key"], "Key") == []
 }
 
 test_string_list if {
-	authz.string_list("a") == ["a"]
-	authz.string_list(["a", 1, "b"]) == ["a", "b"]
-	not authz.string_list(null)
+	authz._string_list("a") == ["a"]
+	authz._string_list(["a", 1, "b"]) == ["a", "b"]
+	not authz._string_list(null)
 }
 
 test_query_values_any_key_spelling if {
-	values := authz.query_values("networkmode") with input as request("POST", "/build?NetworkMode=host&networkmode=none", null)
+	values := authz._query_values("networkmode") with input as request("POST", "/build?NetworkMode=host&networkmode=none", null)
 	sort(values) == ["host", "none"]
 }
 
 test_non_root_user if {
 	every user in ["1", "1000", "1000:1000", "1000:0", "65534:65534", "0001", "2147483647"] {
-		authz.non_root_user(user)
+		authz._non_root_user(user)
 	}
 	every user in ["", "0", "00", "0:0", "root", "root:1000", ":1000", "+1", "-1", " 1000", "1000 ", "nobody", "2147483648", "18446744073709551616", 1000, null] {
-		not authz.non_root_user(user)
+		not authz._non_root_user(user)
 	}
 }
 
 test_requested_users if {
-	users := authz.requested_users with input as {"Body": {"User": "1", "user": "2"}}
+	users := authz._requested_users with input as {"Body": {"User": "1", "user": "2"}}
 	sort(users) == ["1", "2"]
-	authz.requested_users == [""] with input as {"Body": {}}
-	authz.requested_users == [""] with input as {"Body": null}
+	authz._requested_users == [""] with input as {"Body": {}}
+	authz._requested_users == [""] with input as {"Body": null}
 }
 
-# The direct lookups of body_values and host_config_values are exact only if
+# The direct lookups of _body_values and _host_configs are exact only if
 # no two documented keys fold alike and the rules ask for documented names.
 test_documented_keys_fold_apart if {
-	folded := {authz.fold(key) | some key in authz.documented_keys}
-	count(folded) == count(authz.documented_keys)
+	folded := {authz._fold(key) | some key in authz._documented_keys}
+	count(folded) == count(authz._documented_keys)
 }
 
 test_rules_read_documented_fields if {
@@ -353,8 +365,8 @@ test_rules_read_documented_fields if {
 		"Privileged", "ReadonlyPaths", "Runtime", "SecurityOpt", "Sysctls",
 		"User", "UsernsMode", "UTSMode", "VolumesFrom",
 	}
-	count(used - authz.documented_keys) == 0
-	every field, _ in authz.private_namespace_modes {
+	count(used - authz._documented_keys) == 0
+	every field, _ in authz._private_namespace_modes {
 		field in used
 	}
 }

@@ -65,7 +65,7 @@ test_form_bodies_denied if {
 }
 
 # ---------------------------------------------------------------------------
-# api_version
+# _api_version
 
 test_old_api_versions_denied if {
 	# API < 1.24 applies a HostConfig sent to start
@@ -91,14 +91,14 @@ test_minimum_api_version_configurable if {
 }
 
 test_version_less if {
-	authz.version_less("1.23", "1.24")
-	authz.version_less("1.4", "1.24")
-	authz.version_less("1", "1.24")
-	authz.version_less("0.99", "1")
-	not authz.version_less("1.24", "1.24")
-	not authz.version_less("1.24.0", "1.24")
-	not authz.version_less("1.41", "1.24")
-	not authz.version_less("2", "1.24")
+	authz._version_less("1.23", "1.24")
+	authz._version_less("1.4", "1.24")
+	authz._version_less("1", "1.24")
+	authz._version_less("0.99", "1")
+	not authz._version_less("1.24", "1.24")
+	not authz._version_less("1.24.0", "1.24")
+	not authz._version_less("1.41", "1.24")
+	not authz._version_less("2", "1.24")
 }
 
 # ---------------------------------------------------------------------------

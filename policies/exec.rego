@@ -9,26 +9,32 @@ import rego.v1
 # made by a trusted identity, made before the policy, or the classic
 # builder's RUN containers. So an exec must name a non-root numeric user,
 # unless the operator sets exec_allow_container_user (see README.md).
+# METADATA
+# custom:
+#   id: exec_user
 deny contains msg if {
-	container_exec
-	some user in requested_users
-	not exec_user_allowed(user)
-	msg := denial("exec_user", sprintf(
+	_container_exec
+	some user in _requested_users
+	not _exec_user_allowed(user)
+	msg := _denial(rego.metadata.rule(), sprintf(
 		"exec must run as a non-root numeric user (docker exec --user UID[:GID], UID 1 or more), not %s",
-		[show(user)],
+		[_show(user)],
 	))
 }
 
-exec_user_allowed(user) if non_root_user(user)
+_exec_user_allowed(user) if _non_root_user(user)
 
-exec_user_allowed(user) if {
+_exec_user_allowed(user) if {
 	user in {null, ""}
-	setting("exec_allow_container_user", false) == true
+	_setting("exec_allow_container_user", false) == true
 }
 
+# METADATA
+# custom:
+#   id: exec_privileged
 deny contains msg if {
-	container_exec
-	some value in body_values("Privileged")
+	_container_exec
+	some value in _body_values("Privileged")
 	not value in {false, null}
-	msg := denial("exec_privileged", "privileged exec is not allowed")
+	msg := _denial(rego.metadata.rule(), "privileged exec is not allowed")
 }

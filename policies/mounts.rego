@@ -10,8 +10,8 @@ import rego.v1
 # ---------------------------------------------------------------------------
 # Host paths bound into a container.
 
-host_mounts contains mount if {
-	some host_config in host_configs
+_host_mounts contains mount if {
+	some host_config in _host_configs
 	list := host_config.Mounts
 	is_array(list)
 	some mount in list
@@ -20,138 +20,150 @@ host_mounts contains mount if {
 
 # A Binds entry is SOURCE:TARGET[:OPTIONS]; an absolute SOURCE is a host path,
 # anything else names a volume. ro among the options makes it read-only.
-host_binds contains {"source": parts[0], "read_only": read_only} if {
-	some host_config in host_configs
+_host_binds contains {"source": parts[0], "read_only": read_only} if {
+	some host_config in _host_configs
 	list := host_config.Binds
-	some spec in string_list(list)
+	some spec in _string_list(list)
 	parts := split(spec, ":")
 	count(parts) >= 2
 	startswith(parts[0], "/")
-	read_only := bind_options_read_only(parts)
+	read_only := _bind_options_read_only(parts)
 }
 
 # A Mounts entry with an absolute source binds a host path whatever its type
 # says (the daemon refuses such a source for other types anyway).
-host_binds contains {"source": source, "read_only": read_only} if {
-	some mount in host_mounts
-	some source in fields(mount, "Source")
+_host_binds contains {"source": source, "read_only": read_only} if {
+	some mount in _host_mounts
+	some source in _fields(mount, "Source")
 	is_string(source)
 	startswith(source, "/")
-	read_only := mount_read_only(mount)
+	read_only := _mount_read_only(mount)
 }
 
-default bind_options_read_only(_) := false
+default _bind_options_read_only(_) := false
 
-bind_options_read_only(parts) if "ro" in split(parts[2], ",")
+_bind_options_read_only(parts) if "ro" in split(parts[2], ",")
 
-default mount_read_only(_) := false
+default _mount_read_only(_) := false
 
 # Read-only only if every spelling of ReadOnly says true, and the mount is
 # not made read-only non-recursively (which leaves submounts writable).
-mount_read_only(mount) if {
-	values := fields(mount, "ReadOnly")
+_mount_read_only(mount) if {
+	values := _fields(mount, "ReadOnly")
 	count(values) > 0
 	every value in values {
 		value == true
 	}
-	not non_recursive_read_only(mount)
+	not _non_recursive_read_only(mount)
 }
 
-non_recursive_read_only(mount) if {
-	some options in fields(mount, "BindOptions")
-	some value in fields(options, "ReadOnlyNonRecursive")
+_non_recursive_read_only(mount) if {
+	some options in _fields(mount, "BindOptions")
+	some value in _fields(options, "ReadOnlyNonRecursive")
 	value != false
 }
 
 # The allow-list, cleaned; an entry is read-only unless it says
 # "read_only": false.
-bind_allow_list contains {"root": root, "read_only": read_only} if {
-	some entry in setting("bind_mounts", [])
-	root := clean_path(entry.path)
+_bind_allow_list contains {"root": root, "read_only": read_only} if {
+	some entry in _setting("bind_mounts", [])
+	root := _clean_path(entry.path)
 	read_only := object.get(entry, "read_only", true) != false
 }
 
-path_allowed(path, false) if {
-	some entry in bind_allow_list
-	path_within(path, entry.root)
+_path_allowed(path, false) if {
+	some entry in _bind_allow_list
+	_path_within(path, entry.root)
 }
 
-path_allowed(path, true) if {
-	some entry in bind_allow_list
+_path_allowed(path, true) if {
+	some entry in _bind_allow_list
 	entry.read_only == false
-	path_within(path, entry.root)
+	_path_within(path, entry.root)
 }
 
-default bind_mount_inputs := []
+default _bind_mount_inputs := []
 
-bind_mount_inputs := input.BindMounts if is_array(input.BindMounts)
+_bind_mount_inputs := input.BindMounts if is_array(input.BindMounts)
 
-# bind_covered: the bind's source, cleaned as the daemon cleans it, and every
+# _bind_covered: the bind's source, cleaned as the daemon cleans it, and every
 # resolution the plugin reports for it (input.BindMounts[_].Resolved,
 # symbolic links followed when the plugin can see the host) lie in the
 # allow-list (in a writable entry when writable).
-bind_covered(bind, writable) if {
-	path_allowed(clean_path(bind.source), writable)
-	every reported in bind_mount_inputs {
-		resolution_allowed(reported, bind.source, writable)
+_bind_covered(bind, writable) if {
+	_path_allowed(_clean_path(bind.source), writable)
+	every reported in _bind_mount_inputs {
+		_resolution_allowed(reported, bind.source, writable)
 	}
 }
 
-resolution_allowed(reported, source, _) if reported.Source != source
+_resolution_allowed(reported, source, _) if reported.Source != source
 
-resolution_allowed(reported, source, writable) if {
+_resolution_allowed(reported, source, writable) if {
 	reported.Source == source
-	path_allowed(object.get(reported, "Resolved", ""), writable)
+	_path_allowed(object.get(reported, "Resolved", ""), writable)
 }
 
+# METADATA
+# custom:
+#   id: bind_mount
 deny contains msg if {
-	some bind in host_binds
-	not bind_covered(bind, false)
-	msg := denial("bind_mount", sprintf("bind mount of host path %s is not allowed (only allow-listed host paths can be mounted)", [show(bind.source)]))
+	some bind in _host_binds
+	not _bind_covered(bind, false)
+	msg := _denial(rego.metadata.rule(), sprintf("bind mount of host path %s is not allowed (only allow-listed host paths can be mounted)", [_show(bind.source)]))
 }
 
+# METADATA
+# custom:
+#   id: bind_read_only
 deny contains msg if {
-	some bind in host_binds
+	some bind in _host_binds
 	not bind.read_only
-	bind_covered(bind, false)
-	not bind_covered(bind, true)
-	msg := denial("bind_read_only", sprintf("host path %s may only be mounted read-only (add :ro, or readonly to --mount)", [show(bind.source)]))
+	_bind_covered(bind, false)
+	not _bind_covered(bind, true)
+	msg := _denial(rego.metadata.rule(), sprintf("host path %s may only be mounted read-only (add :ro, or readonly to --mount)", [_show(bind.source)]))
 }
 
 # ---------------------------------------------------------------------------
 # Other mount sources.
 
+# METADATA
+# custom:
+#   id: volumes_from
 deny contains msg if {
-	some host_config in host_configs
+	some host_config in _host_configs
 	value := host_config.VolumesFrom
-	not is_unset(value)
-	msg := denial("volumes_from", "mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)")
+	not _is_unset(value)
+	msg := _denial(rego.metadata.rule(), "mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)")
 }
 
+# METADATA
+# custom:
+#   id: mount_type
 deny contains msg if {
-	some mount in host_mounts
-	some type in fields(mount, "Type")
-	not mount_type_allowed(type)
-	msg := denial("mount_type", sprintf("mount type %s is not allowed", [show(type)]))
+	some mount in _host_mounts
+	some type in _fields(mount, "Type")
+	not _mount_type_allowed(type)
+	msg := _denial(rego.metadata.rule(), sprintf("mount type %s is not allowed", [_show(type)]))
 }
 
 # (A helper, so that a type that is not a string is refused: in
 # `not lower(type) in ...` a failing lower would make the rule not fire.)
-mount_type_allowed(type) if lower(type) in setting("mount_types", ["bind", "volume", "tmpfs"])
+_mount_type_allowed(type) if lower(type) in _setting("mount_types", ["bind", "volume", "tmpfs"])
 
 # Driver options of volumes: in Mounts (volume-opt) and in POST
 # /volumes/create (docker volume create --opt).
-volume_driver_options contains options if {
-	some mount in host_mounts
-	some volume_options in fields(mount, "VolumeOptions")
-	some driver_config in fields(volume_options, "DriverConfig")
-	some options in fields(driver_config, "Options")
+_volume_driver_options contains options if {
+	some mount in _host_mounts
+	some volume_options in _fields(mount, "VolumeOptions")
+	some driver_config in _fields(volume_options, "DriverConfig")
+	some options in _fields(driver_config, "Options")
 	is_object(options)
 }
 
-volume_driver_options contains options if {
-	volume_create
-	some options in body_values("DriverOpts")
+_volume_driver_options contains options if {
+	_volume_create
+	some options in _body_values("DriverOpts")
 	is_object(options)
 }
 
@@ -159,27 +171,30 @@ volume_driver_options contains options if {
 # flag in "o" (type is then ignored) it is a host path, with a block-device
 # file system type a host disk, with overlay's lowerdir the host's tree. So
 # options must name an allowed type (tmpfs by default) and no bind flag.
-safe_volume_options(options) if {
+_safe_volume_options(options) if {
 	types := [value | some key, value in options; lower(key) == "type"]
 	count(types) > 0
 	every type in types {
-		type in setting("volume_types", [])
+		type in _setting("volume_types", [])
 	}
-	not volume_bind_flag(options)
+	not _volume_bind_flag(options)
 }
 
-volume_bind_flag(options) if {
+_volume_bind_flag(options) if {
 	some key, value in options
 	lower(key) == "o"
 	some flag in split(value, ",")
 	lower(trim_space(flag)) in {"bind", "rbind"}
 }
 
+# METADATA
+# custom:
+#   id: volume_options
 deny contains msg if {
-	some options in volume_driver_options
+	some options in _volume_driver_options
 	count(options) > 0
-	not safe_volume_options(options)
-	msg := denial("volume_options", sprintf("volume driver options %s are not allowed: they may mount a host path or device (only types %s, without bind)", [show(options), show(setting("volume_types", []))]))
+	not _safe_volume_options(options)
+	msg := _denial(rego.metadata.rule(), sprintf("volume driver options %s are not allowed: they may mount a host path or device (only types %s, without bind)", [_show(options), _show(_setting("volume_types", []))]))
 }
 
 # ---------------------------------------------------------------------------
@@ -189,33 +204,33 @@ deny contains msg if {
 # allowed).
 
 # A plain path (no "//", "." or "..") is clean but for a trailing slash.
-clean_path(path) := trim_suffix(path, "/") if {
-	plain_path(path)
+_clean_path(path) := trim_suffix(path, "/") if {
+	_plain_path(path)
 	path != "/"
 } else := "/" if {
 	path == "/"
-} else := concat("", ["/", concat("/", surviving_names(names))]) if {
+} else := concat("", ["/", concat("/", _surviving_names(names))]) if {
 	startswith(path, "/")
-	not plain_path(path)
+	not _plain_path(path)
 	names := [name | some name in split(path, "/"); not name in {"", "."}]
 	count(names) <= 64
 }
 
 # (A "." or ".." name is followed by "/" or ends the path.)
-plain_path(path) if {
+_plain_path(path) if {
 	startswith(path, "/")
 	not regex.match(`//|/\.\.?(/|$)`, path)
 }
 
-surviving_names(names) := [] if count(names) == 0
+_surviving_names(names) := [] if count(names) == 0
 
 # With a stack of names: depth[i] is the stack's height after names[i]
 # (".." pops, never below the root). A name survives if the stack never
 # drops below its height afterwards; ".." never survives.
-surviving_names(names) := kept if {
+_surviving_names(names) := kept if {
 	count(names) > 0
 	last := count(names) - 1
-	raw := [sum([name_step(names[k]) | some k in numbers.range(0, i)]) | some i in numbers.range(0, last)]
+	raw := [sum([_name_step(names[k]) | some k in numbers.range(0, i)]) | some i in numbers.range(0, last)]
 	depth := [height |
 		some i in numbers.range(0, last)
 		height := raw[i] - min([0, min(array.slice(raw, 0, i + 1))])
@@ -229,12 +244,12 @@ surviving_names(names) := kept if {
 	]
 }
 
-name_step("..") := -1
+_name_step("..") := -1
 
-name_step(name) := 1 if name != ".."
+_name_step(name) := 1 if name != ".."
 
-path_within(path, root) if path == root
+_path_within(path, root) if path == root
 
-path_within(path, "/") if startswith(path, "/")
+_path_within(path, "/") if startswith(path, "/")
 
-path_within(path, root) if startswith(path, concat("", [root, "/"]))
+_path_within(path, root) if startswith(path, concat("", [root, "/"]))

@@ -165,31 +165,31 @@ test_volumes_allowed if {
 }
 
 # ---------------------------------------------------------------------------
-# clean_path
+# _clean_path
 
 test_clean_path if {
-	authz.clean_path("/") == "/"
-	authz.clean_path("//") == "/"
-	authz.clean_path("/..") == "/"
-	authz.clean_path("/a/b/../../c/./d//e/..") == "/c/d"
-	authz.clean_path("/../../x/y/..") == "/x"
-	authz.clean_path("/etc/") == "/etc"
-	authz.clean_path("/a/../../b") == "/b"
-	authz.clean_path("/a/b/c/../../../../d") == "/d"
-	not authz.clean_path("relative/path")
+	authz._clean_path("/") == "/"
+	authz._clean_path("//") == "/"
+	authz._clean_path("/..") == "/"
+	authz._clean_path("/a/b/../../c/./d//e/..") == "/c/d"
+	authz._clean_path("/../../x/y/..") == "/x"
+	authz._clean_path("/etc/") == "/etc"
+	authz._clean_path("/a/../../b") == "/b"
+	authz._clean_path("/a/b/c/../../../../d") == "/d"
+	not authz._clean_path("relative/path")
 
 	# plain paths are cleaned whatever their length, others up to 64 names
 	long_path := concat("", [name | some _ in numbers.range(1, 70); name := "/a"])
-	authz.clean_path(concat("", [long_path, "/"])) == long_path
-	not authz.clean_path(concat("", [long_path, "/.."]))
+	authz._clean_path(concat("", [long_path, "/"])) == long_path
+	not authz._clean_path(concat("", [long_path, "/.."]))
 }
 
 test_path_within if {
-	authz.path_within("/etc", "/etc")
-	authz.path_within("/etc/x", "/etc")
-	authz.path_within("/etc", "/")
-	not authz.path_within("/etcx", "/etc")
-	not authz.path_within("", "/")
+	authz._path_within("/etc", "/etc")
+	authz._path_within("/etc/x", "/etc")
+	authz._path_within("/etc", "/")
+	not authz._path_within("/etcx", "/etc")
+	not authz._path_within("", "/")
 }
 
 # Without BindMounts (another plugin), the cleaned source alone decides.

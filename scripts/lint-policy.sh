@@ -4,7 +4,9 @@
 #      imports rego.v1 so that it compiles with both);
 #   2. opa fmt: fails if any file is not formatted (fix: opa fmt -w policies/);
 #   3. opa test: unit tests and the routes table (policies/testdata/routes.json, loaded as data.testdata);
-#   4. coverage: prints the percentage and fails below MIN_COVERAGE (default 100).
+#   4. coverage: prints the percentage and fails below MIN_COVERAGE (default 100);
+#   5. rule ids: every `deny` rule carries its id in `# METADATA` (custom.id), and the ids are the rule table
+#      the tests know (all_rules in routes_test.rego).
 # OPA: the project's toolchain (.tools/bin/opa), else opa on the PATH. POLICY_DIR picks another folder.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,3 +44,14 @@ uncovered=$("$OPA" eval --stdin-input --format raw \
 [ -n "$uncovered" ] && printf 'lint-policy: lines not covered:\n%s\n' "$uncovered"
 awk -v c="$coverage" -v min="$MIN_COVERAGE" 'BEGIN { exit !(c + 0 >= min + 0) }' \
   || { echo "lint-policy: coverage ${coverage}% is below ${MIN_COVERAGE}%" >&2; exit 1; }
+
+# Each refusal names its rule from the rule's annotations: a deny rule without custom.id would say "unnamed".
+rules=$(cat "$DIR"/*.rego | grep -c '^deny contains' || true)
+ids=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --format raw \
+  'concat(" ", sort({a.annotations.custom.id | some a in input.annotations; a.path[3].value == "deny"}))')
+named=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --format raw \
+  'count([a | some a in input.annotations; a.path[3].value == "deny"; is_string(a.annotations.custom.id)])')
+known=$("$OPA" eval --format raw -d "$DIR" 'concat(" ", sort(data.docker.authz_test.all_rules))')
+[ "$named" = "$rules" ] || { echo "lint-policy: $rules deny rules, $named with # METADATA custom.id (fix: annotate each)" >&2; exit 1; }
+[ "$ids" = "$known" ] || { echo "lint-policy: rule ids in # METADATA ($ids) differ from all_rules in routes_test.rego ($known)" >&2; exit 1; }
+echo "lint-policy: rule ids: $rules deny rules, each with custom.id; $(echo "$ids" | wc -w) ids, as in all_rules"

@@ -94,6 +94,27 @@ func TestDecide(t *testing.T) {
 			message: "containers must not run as root (rule user); privileged containers are not allowed (rule privileged)",
 		},
 		{
+			// The project's rules take their id from # METADATA (custom.id) through rego.metadata.rule().
+			name: "denied, the message names the rule id of the rule's annotations",
+			files: map[string]string{"authz.rego": `package docker.authz
+
+default allow := false
+
+allow if count(deny) == 0
+
+# METADATA
+# custom:
+#   id: privileged
+deny contains msg if {
+	input.Body.HostConfig.Privileged
+	msg := sprintf("privileged containers are not allowed (rule %s)", [rego.metadata.rule().custom.id])
+}
+`},
+			input:   `{"Method":"POST","Body":{"HostConfig":{"Privileged":true}}}`,
+			reason:  ReasonDenied,
+			message: "privileged containers are not allowed (rule privileged)",
+		},
+		{
 			name:    "denied, no deny message: generic message",
 			files:   map[string]string{"authz.rego": basePolicy},
 			input:   `{"Method":"POST","Body":{}}`,
