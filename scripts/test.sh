@@ -5,7 +5,7 @@ results=$(mktemp -d)
 # Nothing left running: the fleet, and the backend suite's PostgreSQL (its port stays remembered in this clone).
 trap 'bash scripts/fleet.sh down; bash scripts/backend/postgres.sh stop >/dev/null; rm -rf "$results"' EXIT
 bash scripts/lint-policy.sh
-shellcheck -S warning scripts/*.sh scripts/pipeline/*.sh scripts/backend/*.sh plugin/*.sh
+shellcheck -S warning scripts/*.sh scripts/pipeline/*.sh scripts/backend/*.sh plugin/*.sh components/host/sh/*.sh
 (cd plugin && go test ./...)
 tsc -p tsconfig.json --noEmit
 jest --selectProjects unit --json --outputFile="$results/unit.json"

@@ -4,6 +4,8 @@
 import { gunzipSync } from "node:zlib";
 import { JsonObject, JsonValue, isJsonObject } from "../plan/json";
 import { RECORD_DIR, STAGED_POLICY_DIR } from "./dockerd";
+import { hostScript } from "./scripts";
+import { shq } from "./shell";
 import { tarFiles } from "./tar";
 
 /** A plugin as `docker plugin ls` shows it. */
@@ -77,37 +79,12 @@ export const LIVE_FOLDER_NOTE = `${RECORD_DIR}/policy-live`;
 /** Where Docker's API answers when the host names no other (`DOCKER_HOST`). */
 const DOCKER_SOCKET = "/var/run/docker.sock";
 
-/** The Docker calls of the preflight: answer name, HTTP method and path. */
-const DOCKER_CALLS: [name: string, method: string, path: string][] = [
-    ["version", "GET", "/version"],
-    ["info", "GET", "/info"],
-    ["plugins", "GET", "/plugins"],
-    // Every policy refuses plugin changes, and this one changes nothing: who refuses it tells which plugin enforces.
-    ["authz", "POST", "/plugins/hdh-authorization-probe/disable"],
-    ["running", "GET", "/containers/json"],
-];
-
 /**
- * `hdh_docker_calls DIR SOCKET`: asks Docker what the preflight needs, each answer in DIR/<name>, and
- * `<name> <status>` lines in DIR/codes. One curl process asks the API over the socket; without curl (or with
- * `DOCKER_HOST` set), the Docker CLI answers, at a process per call (each CLI start costs more than the call):
- * status `cli:<exit status>`.
+ * `hdh_docker_calls DIR SOCKET` (`sh/docker-calls.sh`): asks Docker what the preflight needs, each answer in
+ * DIR/<name> (version, info, plugins, authz, running), and `<name> <status>` lines in DIR/codes: one curl process
+ * over the socket, or the Docker CLI without curl or with `DOCKER_HOST` (status `cli:<exit status>`).
  */
-export const dockerCallsScript = `hdh_docker_calls() {
-  if [ -z "\${DOCKER_HOST:-}" ] && [ -S "$2" ] && command -v curl >/dev/null 2>&1 \\
-    && curl ${DOCKER_CALLS.map(
-        ([name, method, path], i) => `${i ? "--next " : ""}-sS --unix-socket "$2" \\
-      ${method === "GET" ? "" : `-X ${method} `}-o "$1/${name}" -w '${name} %{http_code}\\n' http://docker${path}`,
-    ).join(" \\\n      ")} \\
-      >"$1/codes" 2>/dev/null; then return 0; fi
-  : >"$1/codes"
-  { docker version -f '{{json .Server}}' >"$1/version" 2>&1; echo "version cli:$?" >>"$1/codes"; } &
-  { docker info --format '{{json .}}' >"$1/info" 2>&1; echo "info cli:$?" >>"$1/codes"; } &
-  { docker plugin ls --no-trunc --format '{{json .}}' >"$1/plugins" 2>&1; echo "plugins cli:$?" >>"$1/codes"; } &
-  { docker plugin disable hdh-authorization-probe >"$1/authz" 2>&1; echo "authz cli:$?" >>"$1/codes"; } &
-  { docker ps --format '{{json .Names}}' >"$1/running" 2>&1; echo "running cli:$?" >>"$1/codes"; } &
-  wait
-}`;
+export const dockerCallsScript = hostScript("docker-calls.sh");
 
 /** Files the preflight reads besides our records and policy folders. */
 const HOST_FILES = [
@@ -121,35 +98,18 @@ const HOST_FILES = [
 ];
 
 /**
- * The preflight script. It prints `init=`, `socket=` and `liveFolder=` lines, then `files=`: one tar archive
- * (gzip where there is gzip, then base64) of the host's files, our records, the staged policy folder and the live
- * one the Authorization step noted, and Docker's answers (under `docker/`). A process per file or per Docker call
- * would cost a fleet more than the reading itself: every host is read in the same second, on every run; gzip
- * makes the reading a third of its size, and the provider process decrypts every host's reading.
+ * The preflight script (`sh/probe.sh`): `init=`, `socket=` and `liveFolder=` lines, then `files=`, one archive of
+ * the host's files, our records, both policy folders and Docker's answers, read in one round trip.
  */
-export const probeScript = `
-t=$(mktemp -d) || exit 1
-trap 'rm -rf "$t"' EXIT
-mkdir "$t/docker" || exit 1
-${dockerCallsScript}
-hdh_docker_calls "$t/docker" ${DOCKER_SOCKET} &
-if [ -d /run/systemd/system ]; then echo init=systemd
-elif [ -x /etc/init.d/docker ]; then echo init=sysv
-else echo init=none; fi
-echo "socket=$(stat -c '%a %U %G' ${DOCKER_SOCKET} 2>/dev/null || printf absent)"
-live=
-[ -f '${LIVE_FOLDER_NOTE}' ] && IFS= read -r live < '${LIVE_FOLDER_NOTE}'
-case "$live" in /?*) ;; *) live= ;; esac
-echo "liveFolder=$live"
-set --
-for f in ${HOST_FILES.join(" ")} ${RECORD_DIR}/*.json ${RECORD_DIR}/plugin-settings.* '${STAGED_POLICY_DIR}'/*; do
-  [ -f "$f" ] && set -- "$@" "\${f#/}"
-done
-if [ -n "$live" ]; then for f in "$live"/*; do [ -f "$f" ] && set -- "$@" "\${f#/}"; done; fi
-wait
-if command -v gzip >/dev/null 2>&1; then z="gzip -1"; else z=cat; fi
-echo "files=$(tar -chf - -C / "$@" -C "$t" docker | $z | base64 -w0)"
-`;
+export const probeScript = [
+    `HDH_DOCKER_SOCKET=${shq(DOCKER_SOCKET)}`,
+    `HDH_LIVE_NOTE=${shq(LIVE_FOLDER_NOTE)}`,
+    `HDH_HOST_FILES=${shq(HOST_FILES.join(" "))}`,
+    `HDH_REC=${shq(RECORD_DIR)}`,
+    `HDH_STAGED=${shq(STAGED_POLICY_DIR)}`,
+    dockerCallsScript,
+    hostScript("probe.sh"),
+].join("\n");
 
 /** One Docker answer of the preflight: whether the call succeeded, its body, and its error message. */
 interface DockerAnswer {
