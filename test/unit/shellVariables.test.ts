@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RECORD_DIR, dockerFunctions } from "../../components/host/dockerd";
-import { canaryScript } from "../../components/providers/authzScripts";
+import { canaryScript, socketFunctions } from "../../components/providers/authzScripts";
 
 // The host scripts of components/host/sh take their values as variables set by the step's script: run under a
 // real sh with a fake docker on PATH, values with quotes and spaces must reach the commands unchanged.
@@ -68,5 +68,21 @@ describe("hdh_canary", () => {
         const r = run(script("hdh-authz"));
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("canary: the privileged container failed, but not by the plugin:");
+    });
+});
+
+describe("hdh_close_socket / hdh_reopen_socket", () => {
+    test("close leaves the socket to root and notes its mode once; reopen restores it", () => {
+        const sock = path.join(t, "docker.sock");
+        fs.writeFileSync(sock, "");
+        fs.chmodSync(sock, 0o660);
+        const prelude = `${dockerFunctions().replace(RECORD_DIR, t)}\nHDH_SOCK=${sock}\n${socketFunctions}`;
+        const mode = () => (fs.statSync(sock).mode & 0o777).toString(8);
+        expect(run(`${prelude}\nhdh_close_socket; hdh_close_socket`).status).toBe(0);
+        expect(mode()).toBe("600");
+        expect(fs.readFileSync(path.join(t, "socket-mode"), "utf8")).toMatch(/^660 /); // the first close's
+        expect(run(`${prelude}\nhdh_reopen_socket`).status).toBe(0);
+        expect(mode()).toBe("660");
+        expect(fs.existsSync(path.join(t, "socket-mode"))).toBe(false);
     });
 });

@@ -5,12 +5,15 @@
 # and HDH_RESTART_COMMAND (empty: the init system).
 : "${HDH_REC:?}" "${HDH_DAEMON_JSON:?}"
 hdh_log() { echo "hdh: $*" >&2; }
+# hdh_restart: restarts Docker, counted in restarts.log; the status is the restart command's.
 hdh_restart() {
-  if [ -n "${HDH_RESTART_COMMAND:-}" ]; then sh -c "$HDH_RESTART_COMMAND"
-  elif [ -d /run/systemd/system ]; then systemctl restart docker
-  elif [ -x /etc/init.d/docker ]; then /etc/init.d/docker restart >/dev/null
+  rc=0
+  if [ -n "${HDH_RESTART_COMMAND:-}" ]; then sh -c "$HDH_RESTART_COMMAND" || rc=$?
+  elif [ -d /run/systemd/system ]; then systemctl restart docker || rc=$?
+  elif [ -x /etc/init.d/docker ]; then /etc/init.d/docker restart >/dev/null || rc=$?
   else echo "no way to restart Docker here (no systemd, no /etc/init.d/docker): set restartCommand" >&2; return 1; fi
   echo restart >> "$HDH_REC/restarts.log"
+  return "$rc"
 }
 # SIGHUP makes dockerd reload the keys it can change live (authorization-plugins among them). It reloads
 # asynchronously: callers wait for the effect, or give it time when there is none to see.
@@ -64,11 +67,15 @@ hdh_restore_daemon_json() {
   elif [ -f "$HDH_BACKUP.absent" ]; then rm -f "$HDH_DAEMON_JSON"; fi
 }
 # hdh_apply_daemon_json BASE64 restart|reload: install, restart or reload, and roll back if Docker does not come back.
+# A restart command that failed (systemd gave up on the unit, the user's command failed) is not waited for: the
+# previous file comes back at once instead of after the health wait's minute.
 hdh_apply_daemon_json() {
   hdh_install_daemon_json "$1"
-  if [ "$2" = restart ]; then hdh_restart || true; else hdh_reload || true; sleep 0.5; fi
-  if ! hdh_wait_healthy; then
+  restarted=yes
+  if [ "$2" = restart ]; then hdh_restart || restarted=no; else hdh_reload || true; sleep 0.5; fi
+  if [ "$restarted" = no ] || ! hdh_wait_healthy; then
     log=$(hdh_docker_log)
+    [ "$restarted" = yes ] || log="the restart command failed; $log"
     hdh_restore_daemon_json; hdh_restart || true
     echo "dockerd said: $log" >&2
     if hdh_wait_healthy; then

@@ -2,7 +2,7 @@
 # Closing the Docker socket to everyone but root, and opening it again. Versions of the Authorization step before
 # the no-window plugin change closed it during maintenance and after a failed canary; whatever enforces again
 # reopens it from the mode recorded before the first close. Needs docker.sh (HDH_REC).
-HDH_SOCK=/var/run/docker.sock
+HDH_SOCK=${HDH_SOCK:-/var/run/docker.sock}
 hdh_close_socket() {
   [ -f "$HDH_REC/socket-mode" ] || stat -c '%a %G' "$HDH_SOCK" > "$HDH_REC/socket-mode"
   chmod 0600 "$HDH_SOCK"
