@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HardenedDockerFleet } from "./components/hardenedDockerFleet";
+import { FleetHostArgs, HardenedDockerFleet } from "./components/hardenedDockerFleet";
 import { fleetFromConfig, fleetHostArgs } from "./components/fleetConfig";
 import { HostInputError } from "./components/plan/errors";
 import { closestName } from "./components/plan/closestName";
@@ -45,10 +45,10 @@ function checkConfigKeys(project: string): void {
  */
 export default async function program(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config();
-    let hosts;
+    let hosts: FleetHostArgs[];
     try {
         checkConfigKeys(pulumi.getProject());
-        hosts = fleetFromConfig({
+        const checked = fleetFromConfig({
             hosts: config.getObject<unknown[]>("hosts"),
             inventory: config.get("inventory"),
             hostDefaults: config.getObject<Record<string, unknown>>("hostDefaults"),
@@ -56,12 +56,13 @@ export default async function program(): Promise<Record<string, unknown>> {
             users: config.getObject<Record<string, string>>("users"),
             projectDir: process.cwd(),
         });
+        hosts = fleetHostArgs(checked); // reads the key files
     } catch (e) {
         // Config mistakes: one line, no stack trace.
         throw e instanceof HostInputError ? new pulumi.RunError(e.message) : e;
     }
     const fleet = new HardenedDockerFleet("fleet", {
-        hosts: fleetHostArgs(hosts),
+        hosts,
         daemonConfig: config.getObject<Record<string, JsonValue>>("daemonConfig"),
         userns: { user: config.get("remapUser"), count: config.getNumber("remapCount") },
         plugin: { registry: config.get("registry"), image: config.get("pluginImage") },

@@ -50,7 +50,7 @@ export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] 
                 "run npm run fleet:up, or list hosts in config",
             );
         }
-        const inv = JSON.parse(fs.readFileSync(file, "utf8")) as Inventory;
+        const inv = readInventory(file);
         for (const h of inv.hosts) {
             entries.push({
                 privateKeyPath: inv.keyPath,
@@ -69,7 +69,45 @@ export function fleetFromConfig(sources: FleetConfigSources): FleetHostConfig[] 
     return validateFleetHosts(entries);
 }
 
-function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: string): ConnectionArgs {
+/** The inventory file, refused in one line when it is not one (an edited or half-written file). */
+function readInventory(file: string): Inventory {
+    const refuse = (problem: string) =>
+        new HostInputError(
+            "fleet",
+            "inventory",
+            `${file} ${problem}`,
+            "run npm run fleet:up again, or list hosts in config",
+        );
+    let inv: unknown;
+    try {
+        inv = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw refuse(`cannot be read as JSON (${(e as Error).message})`);
+    }
+    const hosts = (inv as Partial<Inventory> | null)?.hosts;
+    if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== "object" || h === null)) {
+        throw refuse('has no "hosts" list of objects');
+    }
+    return inv as Inventory;
+}
+
+/** A private key file's text, as a secret; an unreadable file is refused in one line naming the host. */
+function privateKeyOf(host: string, field: string, file: string): pulumi.Output<string> {
+    try {
+        return pulumi.secret(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        throw new HostInputError(host, field, `cannot read ${file} (${code})`, "point it at a readable key file");
+    }
+}
+
+/** A host's connection (`field`: where its key file is named in config, for errors). */
+function connectionOf(
+    h: Omit<FleetHostConfig, "name" | "jumpHost">,
+    host: string,
+    field: string,
+    label?: string,
+): ConnectionArgs {
     return {
         host: h.host,
         port: h.port,
@@ -79,7 +117,7 @@ function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: str
         sudo: h.sudo,
         agentSocketPath: h.agent,
         label,
-        privateKey: h.privateKeyPath ? pulumi.secret(fs.readFileSync(h.privateKeyPath, "utf8")) : undefined,
+        privateKey: h.privateKeyPath ? privateKeyOf(host, field, h.privateKeyPath) : undefined,
     };
 }
 
@@ -87,7 +125,10 @@ function connectionOf(h: Omit<FleetHostConfig, "name" | "jumpHost">, label?: str
 export function fleetHostArgs(hosts: FleetHostConfig[]): FleetHostArgs[] {
     return hosts.map((h) => ({
         name: h.name,
-        connection: { ...connectionOf(h, h.name), proxy: h.jumpHost ? connectionOf(h.jumpHost) : undefined },
+        connection: {
+            ...connectionOf(h, h.name, "privateKeyPath", h.name),
+            proxy: h.jumpHost ? connectionOf(h.jumpHost, h.name, "jumpHost.privateKeyPath") : undefined,
+        },
         fleetIdRange: h.fleetIdRange !== false && h.idStart === undefined,
         overrides: h.idStart !== undefined ? { userns: { start: h.idStart } } : undefined,
     }));

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "./errors";
 import { HardenedDockerHost, HardenedDockerHostArgs, compilePolicy } from "./hardenedDockerHost";
-import { assertUniqueHostNames } from "./plan/fleetHosts";
+import { assertUniqueHostNames, keepsFleetPolicy, mergeNestedOverrides } from "./plan/fleetHosts";
 import { HostOutcome, RolloutOptions, planBatches } from "./plan/rollout";
 import { FleetIdRange } from "./providers/fleetIdRange";
 import { RolloutGate } from "./providers/rolloutGate";
@@ -18,7 +18,10 @@ export interface FleetHostArgs {
     name: string;
     /** How to reach it (see HardenedDockerHostArgs.connection), over the fleet's `connectionDefaults`. */
     connection: pulumi.Input<ConnectionArgs>;
-    /** Per-host arguments over the shared ones (`daemonConfig` is merged key by key). Default: none. */
+    /**
+     * Per-host arguments over the shared ones: `daemonConfig` merged key by key, `userns`, `plugin` and `policy`
+     * field by field (a host that sets only `policy.hostDirectory` keeps the fleet's policy). Default: none.
+     */
     overrides?: HostOverrides;
     /**
      * false: the host takes the first free ID range of its own instead of the fleet-wide one (also implied by
@@ -98,7 +101,7 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         );
 
         // The policy is compiled once for the fleet (hosts with a policy of their own compile theirs).
-        const policyFiles = checked(this, () => compilePolicy(shared.policy));
+        const policyFiles = checked(this, () => compilePolicy(shared.policy, name));
 
         const owner = shared.userns?.user ?? "dockremap";
         const count = shared.userns?.count ?? 65536;
@@ -126,21 +129,22 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
             for (const hostName of batch) {
                 const spec = list.find((h) => h.name === hostName) as FleetHostArgs;
                 const o = spec.overrides ?? {};
+                const nested = mergeNestedOverrides(shared, o);
                 const host = new HardenedDockerHost(
                     hostName,
                     {
                         ...shared,
                         ...o,
+                        ...nested,
                         connection: connections[hostName],
                         daemonConfig: pulumi
                             .all([shared.daemonConfig ?? {}, o.daemonConfig ?? {}])
                             .apply(([a, b]) => ({ ...a, ...b })),
                         userns: {
-                            ...shared.userns,
-                            ...o.userns,
+                            ...nested.userns,
                             preferredStart: sharing.includes(spec) ? range.start : undefined,
                         },
-                        policyFiles: o.policy ? undefined : policyFiles,
+                        policyFiles: keepsFleetPolicy(o) ? policyFiles : undefined,
                         // A preview changes nothing: its hosts need not wait for the gates before them.
                         waitFor: gate && !pulumi.runtime.isDryRun() ? [gate] : undefined,
                         onUnreachable: "skip",

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { JsonObject, JsonValue, hardenedDefaults, managedDaemonSettings } from "./plan/daemonConfig";
 import { checked } from "./errors";
+import { HostInputError } from "./plan/errors";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
 import { packageFile } from "./packagePaths";
@@ -120,25 +121,40 @@ const SHARED_DIRECTORIES = new Set([
     "/srv",
 ]);
 
-function dedicatedDirectory(dir: string): string {
+function dedicatedDirectory(dir: string, owner: string): string {
     const normal = path.posix.normalize(dir).replace(/\/+$/, "") || "/";
     if (!path.posix.isAbsolute(dir) || normal !== dir.replace(/\/+$/, "") || SHARED_DIRECTORIES.has(normal)) {
-        throw new Error(
-            `policy.hostDirectory: "${dir}" must be an absolute, normalized folder of its own ` +
-                "(every other file in it is removed). Fix: use e.g. /etc/docker/policies",
+        throw new HostInputError(
+            owner,
+            "policy.hostDirectory",
+            `"${dir}" must be an absolute, normalized folder of its own (every other file in it is removed)`,
+            "use e.g. /etc/docker/policies",
         );
     }
     return normal;
 }
 
-/** The policy files a host gets: the policy folder with `policy.data` merged into data.json, checked by opa. */
-export function compilePolicy(policy: HardenedDockerHostArgs["policy"]): Record<string, string> {
-    const files = loadPolicyFiles(policy?.directory ?? DEFAULT_POLICY_DIR);
+/**
+ * The policy files a host gets: the policy folder with `policy.data` merged into data.json, checked by opa.
+ * `owner` names the component in errors.
+ */
+export function compilePolicy(policy: HardenedDockerHostArgs["policy"], owner = "fleet"): Record<string, string> {
+    const files = loadPolicyFiles(policy?.directory ?? DEFAULT_POLICY_DIR, owner);
     if (policy?.data) {
-        const base = files["data.json"] ? JSON.parse(files["data.json"]) : {};
+        let base: unknown = {};
+        try {
+            base = files["data.json"] ? JSON.parse(files["data.json"]) : {};
+        } catch (e) {
+            throw new HostInputError(
+                owner,
+                "policy.directory",
+                `data.json is not JSON (${(e as Error).message})`,
+                "correct data.json",
+            );
+        }
         files["data.json"] = JSON.stringify(mergePolicyData(base, policy.data), null, 2) + "\n";
     }
-    assertPolicyCompiles(files, policy?.opaPath);
+    assertPolicyCompiles(files, policy?.opaPath, owner);
     return files;
 }
 
@@ -191,11 +207,11 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
         const hostPolicyDir = checked(this, () =>
-            dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies"),
+            dedicatedDirectory(args.policy?.hostDirectory ?? "/etc/docker/policies", name),
         );
 
         // The policy is checked here, before any host is touched (a fleet checks it once and passes the files).
-        const files = args.policyFiles ?? checked(this, () => compilePolicy(args.policy));
+        const files = args.policyFiles ?? checked(this, () => compilePolicy(args.policy, name));
 
         const ids = new SubordinateIds(
             `${name}-subids`,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { hostScript } from "./scripts";
 import { shq } from "./shell";
 
 /** SHA-256 of a file set: names and contents, sorted by name (stable whatever the map order). */
@@ -17,10 +18,13 @@ function safeName(name: string): string {
     return name;
 }
 
+const FILES_SH = hostScript("files.sh");
+
 /**
- * A script that writes files into a folder so that no reader sees a half-written file: every file goes to a
- * temp file in the same folder first, then all are renamed; files listed in `remove` (and, with a pattern, any
- * other matching file) are removed afterwards.
+ * A script that writes files into a folder so that no reader sees a half-written file (`hdh_files_write` of
+ * `sh/files.sh`): every file goes to a temp file in the same folder first, then all are renamed; files listed in
+ * `remove` (and, with a pattern, any other matching file) are removed afterwards. Mode and pattern are checked
+ * by the planner (plan/remoteFiles.ts); every value is passed quoted.
  */
 export function writeFilesScript(
     dir: string,
@@ -29,39 +33,27 @@ export function writeFilesScript(
     remove: string[] = [],
     exclusivePattern?: string,
 ): string {
-    const d = shq(dir);
-    const lines = ["set -e", "umask 022", `mkdir -p ${d}`, "tmps=''", "trap 'rm -f $tmps' EXIT"];
-    const names = Object.keys(files).sort().map(safeName);
-    names.forEach((name, i) => {
-        const b64 = Buffer.from(files[name], "utf8")
-            .toString("base64")
-            .replace(/(.{76})/g, "$1\n");
-        lines.push(`t${i}=$(mktemp ${d}/.hdh-XXXXXX); tmps="$tmps $t${i}"`);
-        lines.push(`base64 -d > "$t${i}" <<'HDH_EOF'`, b64, "HDH_EOF", `chmod ${mode} "$t${i}"`);
-    });
-    names.forEach((name, i) => lines.push(`mv -f "$t${i}" ${d}/${shq(name)}`));
-    for (const name of remove.filter((n) => !(n in files))) lines.push(`rm -f ${d}/${shq(safeName(name))}`);
-    if (exclusivePattern) {
-        const keep = names.map(shq).join("|");
-        const kept = keep ? `${keep}) ;; ` : "";
-        lines.push(
-            `for f in ${d}/${exclusivePattern}; do [ -e "$f" ] || continue; ` +
-                `case "$(basename "$f")" in ${kept}*) rm -f "$f" ;; esac; done`,
-        );
-    }
+    const pairs = Object.keys(files)
+        .sort()
+        .map(safeName)
+        .flatMap((name) => [name, Buffer.from(files[name], "utf8").toString("base64")]);
+    const gone = remove.filter((n) => !(n in files)).map(safeName);
+    const lines = [
+        "set -e",
+        FILES_SH,
+        `hdh_files_write ${[dir, mode, exclusivePattern ?? "", ...pairs].map(shq).join(" ")}`,
+    ];
+    if (gone.length > 0) lines.push(`hdh_files_remove ${[dir, ...gone].map(shq).join(" ")}`);
     return lines.join("\n");
 }
 
 /**
  * A script that prints `<name> <base64>` for each named file that exists (and, with a pattern, for every other
- * matching file in the folder, so stray files show up).
+ * matching file in the folder, so stray files show up): `hdh_files_read` of `sh/files.sh`.
  */
 export function readFilesScript(dir: string, names: string[], exclusivePattern?: string): string {
-    const d = shq(dir);
-    const list = names.map((n) => `${d}/${shq(safeName(n))}`).join(" ");
-    const extra = exclusivePattern ? ` ${d}/${exclusivePattern}` : "";
-    return `for f in ${list}${extra}; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(base64 -w0 < "$f")"; done
-true`;
+    const args = [dir, exclusivePattern ?? "", ...names.map(safeName)].map(shq).join(" ");
+    return `${FILES_SH}\nhdh_files_read ${args}\ntrue`;
 }
 
 /**

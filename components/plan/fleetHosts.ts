@@ -179,3 +179,26 @@ export function validateFleetHosts(entries: unknown[]): FleetHostConfig[] {
     assertUniqueHostNames(hosts.map((h) => h.name));
     return hosts;
 }
+
+/** The fields of a fleet's shared arguments that a host may override one by one. */
+interface Nested {
+    userns?: object;
+    plugin?: object;
+    policy?: { directory?: unknown; data?: unknown; opaPath?: unknown };
+}
+
+/**
+ * A host's `userns`, `plugin` and `policy` over the fleet's: field by field (a host that sets
+ * `policy.hostDirectory` keeps the fleet's policy folder and data).
+ */
+export function mergeNestedOverrides<T extends Nested>(shared: T, overrides: Partial<T>): Pick<T, keyof Nested> {
+    const merge = <K extends keyof Nested>(key: K) =>
+        (shared[key] || overrides[key] ? { ...shared[key], ...overrides[key] } : undefined) as T[K];
+    return { userns: merge("userns"), plugin: merge("plugin"), policy: merge("policy") };
+}
+
+/** Whether a host's overrides keep the fleet's compiled policy (they change neither its folder, data nor check). */
+export function keepsFleetPolicy(overrides: Nested): boolean {
+    const p = overrides.policy;
+    return p === undefined || (p.directory === undefined && p.data === undefined && p.opaPath === undefined);
+}

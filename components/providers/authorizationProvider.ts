@@ -85,26 +85,12 @@ export function authorizationScript(
         `HDH_ALIAS=${a} HDH_IMAGE=${shq(s.canaryImage)} HDH_PROMOTED=no`,
     ];
     if (plan.promote && s.policyDirectory && s.stagedDirectory) {
-        const kept = plan.enableChain ? "" : ` and plugin ${s.alias} enforces it`;
-        lines.push(
-            // Judged before it is live: the plugin's own binary answers the canary's requests with the staged policy.
-            'rc=0; hdh_policy_precheck "$HDH_STAGED" "$HDH_ALIAS" "$HDH_IMAGE" || rc=$?',
-            `[ $rc != 1 ] || { echo "the new policy was not made live; the live one is unchanged${kept}" >&2; ` +
-                "exit 6; }",
-            '[ $rc != 2 ] || echo "hdh: the staged policy could not be checked before going live (no curl, or" \\',
-            '  "not our plugin\'s binary): the canary judges it live, with rollback" >&2',
-            'hdh_policy_backup "$HDH_LIVE" \\',
-            '  || { echo "cannot back up the live policy: nothing was changed" >&2; exit 7; }',
-            "HDH_PROMOTED=yes",
-            'hdh_policy_promote "$HDH_STAGED" "$HDH_LIVE" \\',
-            '  || { echo "the new policy could not be copied into $HDH_LIVE: the previous files are back" >&2; \\',
-            "    exit 7; }",
-        );
+        lines.push(`hdh_authz_promote ${shq(plan.enableChain ? "" : ` and plugin ${s.alias} enforces it`)}`);
     }
     if (plan.enableChain) {
         lines.push(
-            `hdh_chain_switch ${json(plan.enableChain)} ${a} ${json(chain)} ${shq(chain[0] ?? "")} '' ` +
-                `${names(plan.enableChain)} || { hdh_undo_policy; echo "$undone" >&2; exit 5; }`,
+            `hdh_authz_enable ${json(plan.enableChain)} ${a} ${json(chain)} ${shq(chain[0] ?? "")} '' ` +
+                names(plan.enableChain),
         );
     } else if (plan.reload) {
         lines.push(
@@ -116,20 +102,10 @@ export function authorizationScript(
         // A first enablement is undone (the host as it was); otherwise the plugin stays in the request path, and
         // enforces the previous policy, checked once more.
         const restore = plan.restoreChain
-            ? `hdh_chain_switch ${json(plan.restoreChain)} ${shq(plan.restoreChain[0] ?? "")} ` +
-              `${json(plan.enableChain ?? chain)} ${a} ${a} ${names(plan.restoreChain)} ` +
-              `&& state="authorization is off again, as before this first enablement" ` +
-              `|| state="authorization could NOT be taken off again"`
+            ? `hdh_authz_off_again ${json(plan.restoreChain)} ${shq(plan.restoreChain[0] ?? "")} ` +
+              `${json(plan.enableChain ?? chain)} ${a} ${a} ${names(plan.restoreChain)}`
             : `hdh_recheck ${a}`;
-        lines.push(
-            "if ! seen=$(hdh_canary 2>&1); then",
-            "  hdh_undo_policy",
-            `  ${restore}`,
-            '  hdh_wait_healthy && health="Docker answers" || health="Docker does NOT answer"',
-            '  echo "$(hdh_one_line "$seen"); $undone; $state; $health" >&2',
-            "  exit 5",
-            "fi",
-        );
+        lines.push(`hdh_authz_canary ${restore}`);
     }
     return lines.join("\n");
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fileSetHash, filesOf, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
-import { splitLines } from "../plan/lines";
-import { shortSha256 } from "../plan/sha256";
+import { policySummary } from "../plan/authorization";
+import { checkRemoteFiles } from "../plan/remoteFiles";
 import { runScript } from "../ssh/session";
 import { change, folderFromPreflight } from "./preflight";
 import { targetLabel } from "../ssh/target";
@@ -17,19 +17,11 @@ async function apply(news: RemoteFilesState, olds?: RemoteFilesState): Promise<R
     return { ...news, sha256: fileSetHash(news.files) };
 }
 
-/** One line per file for previews: line count and short hash (the content diff follows for changed files). */
-function summarize(files: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(
-        Object.keys(files)
-            .sort()
-            .map((n) => [n, `${splitLines(files[n]).length} lines, sha256 ${shortSha256(files[n])}`]),
-    );
-}
-
 /** Implementation of RemoteFiles (loaded by its lazy provider). */
 export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteFilesState> = {
     async check(_olds, news) {
-        return { inputs: { ...news, summary: summarize(news.files) } };
+        checkRemoteFiles(targetLabel(news.connection), news);
+        return { inputs: { ...news, summary: policySummary(news.files) } };
     },
     async diff(_id, olds, news) {
         const replaces = olds.directory !== news.directory ? ["directory"] : [];
@@ -55,7 +47,7 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         const files =
             (seen && filesOf(seen, names, props.exclusivePattern)) ??
             parseReadFiles(await runScript(props.connection, script, `reading ${props.directory}`));
-        const state = { ...props, files, summary: summarize(files), sha256: fileSetHash(files) };
+        const state = { ...props, files, summary: policySummary(files), sha256: fileSetHash(files) };
         return { id, props: state };
     },
     async delete(_id, props) {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInputError } from "../plan/errors";
 import {
@@ -13,7 +12,9 @@ import {
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { checkRemapRemoval } from "../plan/authorization";
 import { RECORD_DIR, b64, recordScript } from "../host/dockerd";
+import { hostScript } from "../host/scripts";
 import { shq } from "../host/shell";
+import { sha256Hex } from "../plan/sha256";
 import { change, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
@@ -102,9 +103,11 @@ async function readIdFiles(connection: SshTarget, owner: string, fresh = false):
     };
 }
 
+const IDS_SH = hostScript("ids.sh");
+
 /**
- * Writes the planned files under shadow's own lock (`<file>.lock`, taken with a hard link as shadow-utils does),
- * and only if each file is still what we planned from: a concurrent edit fails the step instead of being lost.
+ * Writes the planned files under shadow's own lock, and only if each file is still what we planned from
+ * (`hdh_ids_write` of `sh/ids.sh`): a concurrent edit fails the step instead of being lost.
  */
 function writeScript(
     before: IdFiles,
@@ -112,35 +115,11 @@ function writeScript(
     owner: string,
     createUser: boolean,
 ): string {
-    const sha = (t: string) => createHash("sha256").update(t, "utf8").digest("hex");
-    const lines = [
-        "set -e",
-        `hdh_lock() {
-  echo $$ > "$1.hdh$$"; i=0
-  until ln "$1.hdh$$" "$1.lock" 2>/dev/null; do
-    i=$((i+1))
-    if [ $i -gt 50 ]; then rm -f "$1.hdh$$"; echo "$1 is locked by another tool ($1.lock)" >&2; return 1; fi
-    sleep 0.1
-  done
-  rm -f "$1.hdh$$"
-}`,
-        createUser
-            ? `id -u ${shq(owner)} >/dev/null 2>&1 || ` +
-              `useradd --system --no-create-home --user-group --shell /usr/sbin/nologin ${shq(owner)}`
-            : "",
-    ];
+    const lines = ["set -e", IDS_SH, createUser ? `hdh_ids_user ${shq(owner)}` : ""];
     for (const file of FILES) {
         const key = file === "/etc/subuid" ? "subuid" : "subgid";
         if (before[key] === after[key]) continue;
-        lines.push(
-            `hdh_lock ${file}; trap 'rm -f ${file}.lock' EXIT`,
-            `cur=$(if [ -f ${file} ]; then sha256sum < ${file}; else printf '' | sha256sum; fi | cut -d' ' -f1)`,
-            `[ "$cur" = ${shq(sha(before[key]))} ] || ` +
-                `{ echo "${file} changed while we planned; run again" >&2; exit 4; }`,
-            `tmp=$(mktemp ${file}.hdh-XXXXXX); echo ${shq(b64(after[key]))} | base64 -d > "$tmp"; ` +
-                `chmod 0644 "$tmp"; mv -f "$tmp" ${file}`,
-            `rm -f ${file}.lock; trap - EXIT`,
-        );
+        lines.push(`hdh_ids_write ${[file, sha256Hex(before[key]), b64(after[key])].map(shq).join(" ")}`);
     }
     return lines.filter(Boolean).join("\n");
 }

@@ -68,7 +68,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         fs.rmSync(dir, { recursive: true });
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(
-            /policy: the policy does not compile, so no host was changed:[\s\S]*authz\.rego:\d+/,
+            /host fleet: policy\.directory: the policy does not compile, so no host was changed: [^\n]*authz\.rego:\d+[^\n]*Fix: /,
         );
         for (const h of hosts) {
             expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);

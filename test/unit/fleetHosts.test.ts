@@ -1,4 +1,4 @@
-import { validateFleetHosts } from "../../components/plan/fleetHosts";
+import { keepsFleetPolicy, mergeNestedOverrides, validateFleetHosts } from "../../components/plan/fleetHosts";
 import { commonSubordinateStart } from "../../components/plan/subordinateIds";
 
 const ok = { name: "h1", host: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3", privateKeyPath: "/k" };
@@ -61,5 +61,40 @@ describe("commonSubordinateStart", () => {
         expect(() => commonSubordinateStart("fleet", hosts, "dockremap", 65536)).toThrow(
             /fleet: userns\.count: no range of 65536 IDs/,
         );
+    });
+});
+
+describe("mergeNestedOverrides / keepsFleetPolicy", () => {
+    type Shared = Record<"userns" | "plugin" | "policy", Record<string, unknown> | undefined>;
+    const shared: Shared = {
+        userns: { user: "dockremap", count: 65536 },
+        plugin: { registry: "registry.example:5000", alias: "hdh-authz" },
+        policy: { directory: "/srv/policy", data: { trusted_users: ["ops"] } },
+    };
+
+    test("a host's fields replace the fleet's one by one, the others stay the fleet's", () => {
+        expect(
+            mergeNestedOverrides(shared, { plugin: { alias: "hdh-authz-2" }, policy: { hostDirectory: "/etc/p" } }),
+        ).toEqual({
+            userns: shared.userns,
+            plugin: { registry: "registry.example:5000", alias: "hdh-authz-2" },
+            policy: { directory: "/srv/policy", data: { trusted_users: ["ops"] }, hostDirectory: "/etc/p" },
+        });
+    });
+
+    test("nothing set anywhere stays unset", () => {
+        expect(mergeNestedOverrides<Partial<Shared>>({}, {})).toEqual({
+            userns: undefined,
+            plugin: undefined,
+            policy: undefined,
+        });
+    });
+
+    test("the fleet's compiled policy is kept unless the host changes its folder, data or check", () => {
+        expect(keepsFleetPolicy({})).toBe(true);
+        expect(keepsFleetPolicy({ policy: { hostDirectory: "/etc/p" } as Record<string, unknown> })).toBe(true);
+        expect(keepsFleetPolicy({ policy: { data: {} } })).toBe(false);
+        expect(keepsFleetPolicy({ policy: { directory: "/other" } })).toBe(false);
+        expect(keepsFleetPolicy({ policy: { opaPath: "/opt/opa" } })).toBe(false);
     });
 });

@@ -248,3 +248,53 @@ hdh_policy_precheck() {
   rm -rf "$d"
   return $rc
 }
+
+# The Authorization step's phases (authorizationScript in authorizationProvider.ts sets HDH_LIVE, HDH_STAGED,
+# HDH_ALIAS, HDH_IMAGE and HDH_PROMOTED=no first). Exit statuses: 5 authorization or canary, 6 the staged policy
+# judged bad, 7 the policy files could not be backed up or copied.
+
+# hdh_authz_promote KEPT: the staged policy judged by the plugin's own binary before it is live, then copied into
+# the live folder after a backup of it. KEPT ends the refusal's message (what still enforces).
+hdh_authz_promote() {
+  rc=0; hdh_policy_precheck "$HDH_STAGED" "$HDH_ALIAS" "$HDH_IMAGE" || rc=$?
+  if [ $rc = 1 ]; then echo "the new policy was not made live; the live one is unchanged$1" >&2; return 6; fi
+  if [ $rc = 2 ]; then
+    echo "hdh: the staged policy could not be checked before going live (no curl, or not our plugin's binary):" \
+      "the canary judges it live, with rollback" >&2
+  fi
+  hdh_policy_backup "$HDH_LIVE" || { echo "cannot back up the live policy: nothing was changed" >&2; return 7; }
+  HDH_PROMOTED=yes
+  if ! hdh_policy_promote "$HDH_STAGED" "$HDH_LIVE"; then
+    echo "the new policy could not be copied into $HDH_LIVE: the previous files are back" >&2
+    return 7
+  fi
+}
+
+# hdh_authz_enable NEW EXPECT BACK BACK_EXPECT FROM [PLUGIN...]: the plugin listed (hdh_chain_switch); when that
+# fails, the policy files this run promoted come back too.
+hdh_authz_enable() {
+  hdh_chain_switch "$@" && return 0
+  hdh_undo_policy
+  echo "$undone" >&2
+  return 5
+}
+
+# hdh_authz_off_again NEW EXPECT BACK BACK_EXPECT FROM [PLUGIN...]: after a failed canary of a first enablement,
+# the chain as it was before ($state says whether that worked).
+# shellcheck disable=SC2034 # state is read by hdh_authz_canary
+hdh_authz_off_again() {
+  if hdh_chain_switch "$@"; then state="authorization is off again, as before this first enablement"
+  else state="authorization could NOT be taken off again"; fi
+}
+
+# hdh_authz_canary RESTORE...: the canary; when it fails, the policy files this run promoted come back, then
+# RESTORE runs (hdh_authz_off_again ..., or hdh_recheck ALIAS: a plugin already in the request path stays there and
+# enforces the previous policy, checked once more), and the step fails with one line saying what is now true.
+hdh_authz_canary() {
+  if seen=$(hdh_canary 2>&1); then return 0; fi
+  hdh_undo_policy
+  "$@"
+  if hdh_wait_healthy; then health="Docker answers"; else health="Docker does NOT answer"; fi
+  echo "$(hdh_one_line "$seen"); $undone; $state; $health" >&2
+  return 5
+}
