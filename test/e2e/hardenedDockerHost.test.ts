@@ -68,7 +68,10 @@ describe("HardenedDockerHost on the local fleet", () => {
         fs.rmSync(dir, { recursive: true });
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(
-            /host fleet: policy\.directory: the policy does not compile, so no host was changed: [^\n]*authz\.rego:\d+[^\n]*Fix: /,
+            new RegExp(
+                /host fleet: policy\.directory: the policy does not compile, so no host was changed: /.source +
+                    /[^\n]*authz\.rego:\d+[^\n]*Fix: /.source,
+            ),
         );
         for (const h of hosts) {
             expect(hostFile(h, "/etc/docker/daemon.json")).toBe(before[h].daemonJson);
