@@ -149,8 +149,9 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
                         waitFor: gate && !pulumi.runtime.isDryRun() ? [gate] : undefined,
                         onUnreachable: "skip",
                     },
+                    // Hosts of stacks from before the fleet component were children of the stack.
                     { ...child, aliases: [{ parent: pulumi.rootStackResource }] },
-                ); // stacks from before the fleet component
+                );
                 this.hosts[hostName] = host;
                 outcomes[hostName] = settled(host.authorizationActive).then((ok) =>
                     ok ? "done" : pulumi.runtime.isDryRun() ? "pending" : "failed",

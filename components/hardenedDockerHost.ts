@@ -161,7 +161,7 @@ export function compilePolicy(policy: HardenedDockerHostArgs["policy"], owner = 
 /**
  * Makes one Docker host safe for untrusted users: user-namespace remapping backed by a reserved subordinate ID
  * range, and an OPA authorization plugin enforcing the policy, applied over SSH in a safe order (remap first,
- * then plugin, policy, and authorization last, proven by a canary).
+ * then the staged policy, the plugin, and authorization last, proven by a canary).
  */
 export class HardenedDockerHost extends pulumi.ComponentResource {
     /** Docker server version. */
@@ -170,13 +170,15 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
     public readonly dataRoot: pulumi.Output<string>;
     /** The remap range, `user:start:count`. */
     public readonly idRange: pulumi.Output<string>;
-    /** The plugin reference installed, and whether it is enabled. */
+    /** The plugin reference installed. */
     public readonly pluginReference: pulumi.Output<string>;
+    /** Whether the plugin is enabled. */
     public readonly pluginEnabled: pulumi.Output<boolean>;
     /** Whether Docker enforces the plugin. */
     public readonly authorizationActive: pulumi.Output<boolean>;
-    /** SHA-256 of the host's daemon.json (canonical, without `authorization-plugins`) and of the policy file set. */
+    /** SHA-256 of the host's daemon.json (canonical, without `authorization-plugins`). */
     public readonly daemonJsonSha256: pulumi.Output<string>;
+    /** SHA-256 of the policy file set on the host (names and contents). */
     public readonly policySha256: pulumi.Output<string>;
     /** Docker restarts done by the last change of daemon.json. */
     public readonly restarts: pulumi.Output<number>;

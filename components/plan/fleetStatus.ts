@@ -6,9 +6,7 @@
 import { CIS_DAEMON_CHECKS, CisRow, CisStatus } from "./cis";
 import { RESOURCE_SUBJECT, plainChange, plainValue } from "./changeWording";
 import type { HostReport } from "./fleetReport";
-import type { JsonObject } from "./json";
-import { diffJson } from "./jsonDiff";
-import { DriftFinding, NOT_HOST_STATE, PlannedChange, fleetChangesOf } from "./previewChanges";
+import { DriftFinding, PlannedChange, fleetChangesOf } from "./previewChanges";
 import { PreviewJson, parsePreview } from "./previewJson";
 import {
     HOST_STEP_KINDS,
@@ -18,7 +16,7 @@ import {
     analysePreview,
     compareNatural,
 } from "./previewResources";
-import { comparableInputs, usableString } from "./previewValues";
+import { usableString } from "./previewValues";
 import { isRecord } from "./record";
 import { scrubJson } from "./secrets";
 
@@ -96,16 +94,6 @@ function driftedKeyName(path: string): string {
     const top = /^(?:([A-Za-z_][A-Za-z0-9_-]*)|\[("(?:[^"\\]|\\.)*")\])/.exec(path);
     if (!top) return path;
     return top[1] ?? (JSON.parse(top[2]) as string);
-}
-
-/**
- * Keys whose recorded and refreshed values differ (nested keys of `settings` and `files` by name: `daemon.json
- * icc`, `policy x.rego`), in key order. Inputs that are not the host's state (connections, planning hints,
- * `range`, `onUnreachable`) are left out.
- */
-export function driftedKeys(recorded: Record<string, unknown> = {}, found: Record<string, unknown> = {}): string[] {
-    const hostState = (inputs: Record<string, unknown>): JsonObject => comparableInputs(inputs, [...NOT_HOST_STATE]);
-    return [...new Set(diffJson(hostState(recorded), hostState(found)).map((c) => driftedKeyName(c.path)))];
 }
 
 /** `changed on the host: ...`: the drift refresh found, by key or with the values. */

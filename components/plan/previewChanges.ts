@@ -65,7 +65,7 @@ export const PLANNING_HINTS: Partial<Record<ResourceKind, string[]>> = {
  * Inputs that are not the host's state, whatever the resource: the planning hints, a range planned at preview
  * (SubordinateIds' `range`) and how the program treats the host (`onUnreachable`). They never drift.
  */
-export const NOT_HOST_STATE: ReadonlySet<string> = new Set([
+const NOT_HOST_STATE: ReadonlySet<string> = new Set([
     ...Object.values(PLANNING_HINTS).flatMap((keys) => keys ?? []),
     "range",
     "onUnreachable",

@@ -350,28 +350,6 @@ export function planSubordinateRange(request: SubordinateRangeRequest): Subordin
     };
 }
 
-/**
- * The file without the owner's line(s) for exactly this range; every other line is kept byte for byte. A file
- * without such a line is returned unchanged.
- */
-export function releaseSubordinateRange(
-    content: string,
-    owner: string,
-    range: { start: number; count: number },
-): string {
-    const { lines, terminated } = splitFile(content);
-    const kept = lines.filter((text) => {
-        const line = parseLine(text);
-        return !(
-            line.kind === "range" &&
-            line.range.owner === owner &&
-            line.range.start === range.start &&
-            line.range.count === range.count
-        );
-    });
-    return kept.length === lines.length ? content : joinFile(kept, terminated);
-}
-
 /** One host's ID files, for {@link commonSubordinateStart}. */
 export interface HostIdFiles {
     subuid: string;

@@ -30,7 +30,7 @@ interface LivePolicy {
     summary: Record<string, string>;
 }
 
-/** Inputs and state of Authorization (see authorization.ts). */
+/** Inputs and state of Authorization (the resource class is in hostResources.ts). */
 export interface AuthorizationState {
     connection: SshTarget;
     /** The plugin's alias, added to daemon.json `authorization-plugins`. */

@@ -6,22 +6,6 @@ import { hostScript } from "../host/scripts";
 import { shq } from "../host/shell";
 import { HostInputError } from "../plan/errors";
 
-/** daemon.json with `alias` added to (or removed from) `authorization-plugins`. */
-export function withAuthorizationPlugin(config: JsonObject, alias: string, enabled: boolean): JsonObject {
-    const list = Array.isArray(config["authorization-plugins"]) ? (config["authorization-plugins"] as string[]) : [];
-    const next = enabled ? (list.includes(alias) ? list : [...list, alias]) : list.filter((p) => p !== alias);
-    const out: JsonObject = { ...config };
-    if (next.length > 0) out["authorization-plugins"] = next;
-    else delete out["authorization-plugins"];
-    return out;
-}
-
-/** Whether daemon.json lists the plugin as an authorization plugin. */
-export function listsAuthorizationPlugin(config: JsonObject, alias: string): boolean {
-    const list = config["authorization-plugins"];
-    return Array.isArray(list) && list.includes(alias);
-}
-
 /** Docker's plugin name grammar (an alias may carry a tag); anything else is refused before it reaches a shell. */
 export const PLUGIN_ALIAS = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?$/;
 

@@ -20,7 +20,7 @@ import { HostFacts } from "../host/probe";
 import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
-/** Inputs and state of DaemonConfig (see daemonConfig.ts). */
+/** Inputs and state of DaemonConfig (the resource class is in hostResources.ts). */
 export interface DaemonConfigState {
     connection: SshTarget;
     /** The daemon.json keys this resource owns, with their desired values (never `authorization-plugins`). */

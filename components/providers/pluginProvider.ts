@@ -22,9 +22,7 @@ import {
 import { sha256Hex } from "../plan/sha256";
 import { change, preflight } from "./preflight";
 
-export { CHANGE_PROCEDURE, normalizeReference } from "../plan/pluginChange";
-
-/** Inputs and state of DockerPlugin (see dockerPlugin.ts). */
+/** Inputs and state of DockerPlugin (the DockerPlugin class is in hostResources.ts). */
 export interface DockerPluginState {
     connection: SshTarget;
     /** Image reference with a pinned tag (or digest). */

@@ -18,7 +18,7 @@ import { sha256Hex } from "../plan/sha256";
 import { change, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
-/** Inputs and state of SubordinateIds (see subordinateIds.ts). */
+/** Inputs and state of SubordinateIds (the resource class is in hostResources.ts). */
 export interface SubordinateIdsState {
     connection: SshTarget;
     owner: string;

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { appendFileSync } from "node:fs";
 import { Client, ConnectConfig } from "ssh2";
 import { normalizeConnection } from "../plan/connection";
 import { SshTarget, needsSudo, targetKey, targetLabel } from "./target";
@@ -22,18 +21,6 @@ export class SshError extends Error {
         super(`host ${host}: ${field}: ${problem}. Fix: ${fix}`);
         this.name = "SshError";
     }
-}
-
-/** Connections and commands per host in this process (reported by the component). */
-export const sshCounters = new Map<string, { connections: number; commands: number }>();
-
-function count(label: string, what: "connections" | "commands"): void {
-    const c = sshCounters.get(label) ?? { connections: 0, commands: 0 };
-    c[what] += 1;
-    sshCounters.set(label, c);
-    // Providers live in the engine's processes; the benchmark reads their counts from this file.
-    const file = process.env.HDH_SSH_STATS_FILE;
-    if (file) appendFileSync(file, `${label} ${what}\n`);
 }
 
 /** The base64 key blob of a known_hosts line, or the fingerprint as given. */
@@ -112,7 +99,6 @@ export class SshSession {
                 const client = await SshSession.dial(target, agent, field, label, via);
                 // The jump host's connection lives as long as the one it carries.
                 client.once("close", () => via?.close());
-                count(label, "connections");
                 return new SshSession(target, client, via);
             } catch (err) {
                 const retry = err instanceof DialFailure && err.retry;
@@ -281,7 +267,6 @@ export class SshSession {
         const shell = "sh -c 'eval \"$(cat)\"'";
         const command = needsSudo(this.target) ? `sudo -n ${shell}` : shell;
         const limit = timeoutMs ?? this.target.commandTimeoutMs ?? 300_000;
-        count(label, "commands");
         return new Promise((resolve, reject) => {
             this.client.exec(command, (err, stream) => {
                 if (err) {
@@ -378,11 +363,4 @@ export async function runScript(target: SshTarget, script: string, what: string)
         throw new Error(`host ${targetLabel(target)}: ${what} failed (exit ${r.code}): ${detail}`);
     }
     return r.stdout;
-}
-
-/** Closes every pooled connection (tests, and the end of a provider's life). */
-export async function closeAll(): Promise<void> {
-    const all = [...pool.values()];
-    pool.clear();
-    for (const s of all) (await s.catch(() => undefined))?.close();
 }

@@ -74,11 +74,6 @@ export interface ConnectionArgs extends Omit<CommandConnectionArgs, "proxy">, Ho
 }
 
 /**
- * @deprecated Use {@link ConnectionArgs} (the same type).
- */
-export type SshConnectionArgs = ConnectionArgs;
-
-/**
  * How to reach one host over SSH, in the plain (resolved, checked) form the SSH layer and the dynamic providers
  * use: {@link ConnectionArgs} after `normalizeConnection`, with the canonical names of `@pulumi/command` only.
  */

@@ -5,7 +5,7 @@ import { Server, utils } from "ssh2";
 import { normalizeConnection } from "../../components/plan/connection";
 import { HostInputError } from "../../components/plan/errors";
 import { SshSession } from "../../components/ssh/session";
-import { ConnectionArgs, SshConnectionArgs, SshTarget, targetKey } from "../../components/ssh/target";
+import { ConnectionArgs, SshTarget, targetKey } from "../../components/ssh/target";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDc+YUXex/Bpco7jx5cKDoSIH6WHUA6iulF42DFleMBm";
 const FINGERPRINT = "SHA256:" + "A".repeat(43);
@@ -56,12 +56,11 @@ describe("ConnectionArgs (types, checked by tsc)", () => {
             },
         };
         const toCommand: remote.CommandArgs["connection"] = withOurs;
-        const deprecated: SshConnectionArgs = withOurs;
         // @ts-expect-error a port is a number, not a string
         const wrongPort: ConnectionArgs = { host: "h", port: "22" };
         // @ts-expect-error sudo is ours on the target only, not on a jump host
         const sudoOnProxy: ConnectionArgs = { host: "h", proxy: { host: "b", sudo: true } };
-        expect([same, withOurs, toCommand, deprecated, wrongPort, sudoOnProxy]).toHaveLength(6);
+        expect([same, withOurs, toCommand, wrongPort, sudoOnProxy]).toHaveLength(5);
     });
 });
 

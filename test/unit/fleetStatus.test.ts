@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { driftedKeys, hostReportsFromPreview } from "../../components/plan/fleetStatus";
+import { hostReportsFromPreview } from "../../components/plan/fleetStatus";
 import type { PreviewDocument } from "../../components/plan/previewJson";
 import { fixture as fixtureCopy, hostUrn, preview, stepUrn } from "./previewFixtures";
 
@@ -45,29 +45,6 @@ describe("hostReportsFromPreview", () => {
             status: "failed",
             cause: expect.stringMatching(/h2-authz/),
         });
-    });
-});
-
-describe("driftedKeys", () => {
-    test("daemon.json keys and policy files by name, other inputs by key; volatile and secret inputs ignored", () => {
-        expect(
-            driftedKeys(
-                {
-                    settings: { icc: false, a: 1 },
-                    files: { "x.rego": "1" },
-                    alias: "a",
-                    connection: "[secret]",
-                    dockerAction: "x",
-                },
-                {
-                    settings: { icc: true, a: 1 },
-                    files: { "x.rego": "2" },
-                    alias: "b",
-                    connection: "other",
-                    dockerAction: "y",
-                },
-            ),
-        ).toEqual(["alias", "policy x.rego", "daemon.json icc"]);
     });
 });
 

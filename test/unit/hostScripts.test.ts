@@ -4,7 +4,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileSetHash, filesOf, parseReadFiles, readFilesScript, writeFilesScript } from "../../components/host/files";
 import { shq } from "../../components/host/shell";
-import { listsAuthorizationPlugin, withAuthorizationPlugin } from "../../components/providers/authzScripts";
 
 // The shell the steps send to hosts, run here under sh against a temp folder.
 const sh = (script: string) => execFileSync("sh", ["-c", script], { encoding: "utf8" });
@@ -62,18 +61,5 @@ describe("host file scripts", () => {
         expect(filesOf(folder, ["a.rego", "gone.rego"])).toEqual({ "a.rego": "a" });
         expect(filesOf(folder, ["a.rego"], "*")).toEqual(folder);
         expect(filesOf(folder, ["a.rego"], "*.rego")).toBeUndefined();
-    });
-});
-
-describe("authorization-plugins edits", () => {
-    test("adds once, removes only ours, drops the key when empty", () => {
-        const on = withAuthorizationPlugin({ debug: true }, "hdh-authz", true);
-        expect(on).toEqual({ debug: true, "authorization-plugins": ["hdh-authz"] });
-        expect(withAuthorizationPlugin(on, "hdh-authz", true)).toEqual(on);
-        expect(listsAuthorizationPlugin(on, "hdh-authz")).toBe(true);
-        expect(
-            withAuthorizationPlugin({ "authorization-plugins": ["other", "hdh-authz"] }, "hdh-authz", false),
-        ).toEqual({ "authorization-plugins": ["other"] });
-        expect(withAuthorizationPlugin(on, "hdh-authz", false)).toEqual({ debug: true });
     });
 });

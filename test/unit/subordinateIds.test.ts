@@ -7,7 +7,6 @@ import {
     planSubordinateRange,
     legacyLineRecord,
     releaseOwnedLine,
-    releaseSubordinateRange,
     trackSubordinateLines,
 } from "../../components/plan/subordinateIds";
 
@@ -292,34 +291,6 @@ describe("planSubordinateRange: invariants over generated files", () => {
             expect(result.content).toBe(`${content}dockremap:${result.range.start}:65536\n`);
             expect(plan(result.content).action).toBe("keep");
         }
-    });
-});
-
-describe("releaseSubordinateRange", () => {
-    const content = "# keep me\r\nalice:100000:65536\r\ndockremap:165536:65536\nbob:231072:65536";
-
-    test("removes exactly our line; every other byte stays", () => {
-        expect(releaseSubordinateRange(content, "dockremap", { start: 165536, count: 65536 })).toBe(
-            "# keep me\r\nalice:100000:65536\r\nbob:231072:65536",
-        );
-    });
-
-    test("leaves the file unchanged when the line is not there or differs", () => {
-        expect(releaseSubordinateRange(content, "dockremap", { start: 165536, count: 1 })).toBe(content);
-        expect(releaseSubordinateRange(content, "alice", { start: 165536, count: 65536 })).toBe(content);
-    });
-
-    test("removes duplicates of the line too, and the last line cleanly", () => {
-        expect(
-            releaseSubordinateRange("dockremap:1:2\nalice:5:5\ndockremap:1:2\n", "dockremap", { start: 1, count: 2 }),
-        ).toBe("alice:5:5\n");
-        expect(releaseSubordinateRange("dockremap:1:2\n", "dockremap", { start: 1, count: 2 })).toBe("");
-    });
-
-    test("plan then release gives back the original file", () => {
-        const original = "alice:100000:65536\n# x\n";
-        const planned = plan(original);
-        expect(releaseSubordinateRange(planned.content, "dockremap", planned.range)).toBe(original);
     });
 });
 

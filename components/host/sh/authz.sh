@@ -203,8 +203,8 @@ hdh_recheck() {
 hdh_precheck_ask() {
   body=$(printf '%s' "$4" | base64 -w0)
   headers='{"Content-Type":"application/json","User-Agent":"hdh-canary-precheck"}'
-  req='{"RequestMethod":"%s","RequestURI":"%s","RequestHeaders":%s,"RequestBody":"%s"}'
-  out=$(printf "$req" "$2" "$3" "$headers" "$body" \
+  out=$(printf '{"RequestMethod":"%s","RequestURI":"%s","RequestHeaders":%s,"RequestBody":"%s"}' \
+      "$2" "$3" "$headers" "$body" \
     | curl -s --max-time 10 --unix-socket "$1/plugin.sock" -H 'Content-Type: application/json' --data-binary @- \
       http://plugin/AuthZPlugin.AuthZReq) || out=
   case "$5:$out" in
