@@ -15,8 +15,8 @@ export const DAEMON_JSON = "/etc/docker/daemon.json";
 export function dockerFunctions(restartCommand?: string): string {
     return [
         "set -e",
-        `HDH_REC=${RECORD_DIR}`,
-        `HDH_DAEMON_JSON=${DAEMON_JSON}`,
+        `HDH_REC=${shq(RECORD_DIR)}`,
+        `HDH_DAEMON_JSON=${shq(DAEMON_JSON)}`,
         `HDH_RESTART_COMMAND=${shq(restartCommand ?? "")}`,
         'mkdir -p "$HDH_REC/backups"',
         DOCKER_SH,
@@ -30,9 +30,15 @@ export function b64(text: string): string {
 
 /** A script line that records what a step applied (one JSON file per step). */
 export function recordScript(step: string, record: object): string {
-    const file = `${RECORD_DIR}/${step}.json`;
+    const file = shq(`${RECORD_DIR}/${step}.json`);
+    const tmp = shq(`${RECORD_DIR}/${step}.json.tmp`);
     const data = shq(b64(JSON.stringify(record, null, 2) + "\n"));
-    return `mkdir -p ${RECORD_DIR} && echo ${data} | base64 -d > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+    return `mkdir -p ${shq(RECORD_DIR)} && printf '%s' ${data} | base64 -d > ${tmp} && mv -f ${tmp} ${file}`;
+}
+
+/** A script line that removes files (our records, notes), each path quoted. */
+export function removeFilesScript(...paths: string[]): string {
+    return `rm -f ${paths.map(shq).join(" ")}`;
 }
 
 /**

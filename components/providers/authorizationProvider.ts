@@ -14,7 +14,7 @@ import {
 } from "../plan/authorization";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { sha256Hex } from "../plan/sha256";
-import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
+import { b64, dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } from "../host/dockerd";
 import { LIVE_FOLDER_NOTE } from "../host/probe";
 import { fileSetHash, parseReadFiles, readFilesScript } from "../host/files";
 import { shq } from "../host/shell";
@@ -156,8 +156,8 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
             }),
             // Noted for the preflight, which reads the live folder with the rest of the host (after this change too).
             s.policyDirectory
-                ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${LIVE_FOLDER_NOTE}`
-                : `rm -f ${LIVE_FOLDER_NOTE}`,
+                ? `printf '%s\\n' ${shq(s.policyDirectory)} > ${shq(LIVE_FOLDER_NOTE)}`
+                : removeFilesScript(LIVE_FOLDER_NOTE),
         ].join("\n"),
         `enabling authorization plugin ${s.alias}`,
     );
@@ -236,7 +236,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
                 ...dirs.map((d) => `hdh_policy_clear ${shq(d)}`),
                 given ? 'rm -rf "$HDH_PREVIOUS"' : "",
                 given && props.stagedDirectory ? `rmdir ${shq(props.stagedDirectory)} 2>/dev/null || true` : "",
-                `rm -f ${RECORD_DIR}/authorization.json ${LIVE_FOLDER_NOTE}`,
+                removeFilesScript(`${RECORD_DIR}/authorization.json`, LIVE_FOLDER_NOTE),
             ].join("\n"),
             `disabling authorization plugin ${props.alias}`,
         );

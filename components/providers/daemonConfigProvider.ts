@@ -15,7 +15,7 @@ import {
     sha256Hex,
     validateDaemonConfig,
 } from "../plan/daemonConfig";
-import { RECORD_DIR, b64, dockerFunctions, recordScript } from "../host/dockerd";
+import { RECORD_DIR, b64, dockerFunctions, recordScript, removeFilesScript } from "../host/dockerd";
 import { HostFacts } from "../host/probe";
 import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
@@ -186,7 +186,7 @@ async function apply(
             dockerFunctions(state.restartCommand),
             text === null ? `hdh_apply_daemon_json - ${action}` : `hdh_apply_daemon_json ${b64(text)} ${action}`,
             text === null
-                ? `rm -f ${RECORD_DIR}/daemon-json.json`
+                ? removeFilesScript(`${RECORD_DIR}/daemon-json.json`)
                 : recordScript("daemon-json", {
                       keys: Object.keys(state.settings).sort(),
                       previous,

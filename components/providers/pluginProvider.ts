@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { b64, dockerFunctions, recordScript, RECORD_DIR } from "../host/dockerd";
+import { b64, dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } from "../host/dockerd";
 import { shq } from "../host/shell";
 import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
@@ -177,7 +177,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
             props.connection,
             [
                 pluginScript(props, current, plan, randomBytes(32).toString("hex")),
-                `rm -f ${shq(`${RECORD_DIR}/plugin.${props.alias}.json`)} ${RECORD_DIR}/plugin.json`,
+                removeFilesScript(`${RECORD_DIR}/plugin.${props.alias}.json`, `${RECORD_DIR}/plugin.json`),
             ].join("\n"),
             `removing plugin ${props.alias}`,
         );

@@ -11,7 +11,7 @@ import {
 } from "../plan/subordinateIds";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { checkRemapRemoval } from "../plan/authorization";
-import { RECORD_DIR, b64, recordScript } from "../host/dockerd";
+import { RECORD_DIR, b64, recordScript, removeFilesScript } from "../host/dockerd";
 import { hostScript } from "../host/scripts";
 import { shq } from "../host/shell";
 import { sha256Hex } from "../plan/sha256";
@@ -290,7 +290,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
             [
                 writeScript(files, after, props.owner, false),
                 removeUser,
-                `rm -f ${RECORD_DIR}/subordinate-ids.json`,
+                removeFilesScript(`${RECORD_DIR}/subordinate-ids.json`),
             ].join("\n"),
             `releasing subordinate IDs of ${props.owner}`,
         );
