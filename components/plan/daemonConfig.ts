@@ -9,6 +9,7 @@
  * This module also re-exports the JSON helpers, the schema check and the reload rules, so callers can keep
  * importing them from here.
  */
+import { HostInputError } from "./errors";
 import { JsonObject, JsonValue, copyJsonObject, hasOwnKey, isJsonObject, jsonEquals, setOwnKey } from "./json";
 
 export type { JsonObject, JsonValue } from "./json";
@@ -208,4 +209,59 @@ export function planDaemonConfigRemoval(input: DaemonConfigRemovalInput): Daemon
         }
     }
     return result;
+}
+
+/** What {@link checkDataRootMove} needs to know of the host (from its preflight). */
+export interface DataRootFacts {
+    /** dockerd answers, but its authorization plugin refuses our requests. */
+    apiRefused: boolean;
+    /** Containers (all states) and images in the current data root. */
+    containers: number;
+    images: number;
+}
+
+/**
+ * Refuses a daemon.json change that moves Docker's data root (userns-remap or data-root) when it would leave
+ * Docker unable to start (a plugin enforces from the old root), or hide containers and images without
+ * `allowDataRootMove` (also when they cannot be counted).
+ */
+export function checkDataRootMove(
+    host: string,
+    facts: DataRootFacts,
+    current: JsonObject,
+    desired: JsonObject,
+    allowed: boolean,
+): void {
+    const moves = ["userns-remap", "data-root"].some((k) => (current[k] ?? null) !== (desired[k] ?? null));
+    if (!moves) return;
+    // Under enforcement the plugin lives in the data root: moving it would leave dockerd with a listed plugin
+    // it cannot find, and dockerd refuses to start that way.
+    if (Array.isArray(current["authorization-plugins"]) && current["authorization-plugins"].length > 0) {
+        throw new HostInputError(
+            host,
+            "userns",
+            "changing userns-remap or data-root while an authorization plugin is enforced " +
+                "would leave Docker unable to start",
+            "remove this host's hardening first (pulumi destroy --target the host's resources), " +
+                "then apply the new remap settings",
+        );
+    }
+    if (!allowed && facts.apiRefused) {
+        throw new HostInputError(
+            host,
+            "userns",
+            "Docker refuses our requests, so the containers and images a remap would hide cannot be counted",
+            "repair the authorization plugin or its policy first, or set allowDataRootMove: true",
+        );
+    }
+    if (!allowed && facts.containers + facts.images > 0) {
+        throw new HostInputError(
+            host,
+            "userns",
+            `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): ` +
+                "Docker moves its data root to <root>/<uid>.<gid>",
+            "remove them first, or set allowDataRootMove: true " +
+                "to accept that they disappear from view (they stay on disk)",
+        );
+    }
 }

@@ -8,6 +8,7 @@ import {
     JsonObject,
     JsonValue,
     canonicalJson,
+    checkDataRootMove,
     desiredDaemonConfig,
     ownedDaemonSettings,
     planDaemonConfigRemoval,
@@ -83,47 +84,6 @@ function configSha256(config: JsonObject): string {
     return sha256Hex(canonicalJson(rest));
 }
 
-function hiddenDataCheck(
-    host: string,
-    facts: HostFacts,
-    current: JsonObject,
-    desired: JsonObject,
-    allowed: boolean,
-): void {
-    const moves = ["userns-remap", "data-root"].some((k) => (current[k] ?? null) !== (desired[k] ?? null));
-    if (!moves) return;
-    // Under enforcement the plugin lives in the data root: moving it would leave dockerd with a listed plugin
-    // it cannot find, and dockerd refuses to start that way.
-    if (Array.isArray(current["authorization-plugins"]) && current["authorization-plugins"].length > 0) {
-        throw new HostInputError(
-            host,
-            "userns",
-            "changing userns-remap or data-root while an authorization plugin is enforced " +
-                "would leave Docker unable to start",
-            "remove this host's hardening first (pulumi destroy --target the host's resources), " +
-                "then apply the new remap settings",
-        );
-    }
-    if (!allowed && facts.apiRefused) {
-        throw new HostInputError(
-            host,
-            "userns",
-            "Docker refuses our requests, so the containers and images a remap would hide cannot be counted",
-            "repair the authorization plugin or its policy first, or set allowDataRootMove: true",
-        );
-    }
-    if (!allowed && facts.containers + facts.images > 0) {
-        throw new HostInputError(
-            host,
-            "userns",
-            `changing userns-remap would hide ${facts.containers} container(s) and ${facts.images} image(s): ` +
-                "Docker moves its data root to <root>/<uid>.<gid>",
-            "remove them first, or set allowDataRootMove: true " +
-                "to accept that they disappear from view (they stay on disk)",
-        );
-    }
-}
-
 async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Promise<DaemonConfigState> {
     const host = targetLabel(news.connection);
     const { facts, current } = await probe(news.connection, true);
@@ -142,7 +102,7 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     }
     for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
     const desired = desiredDaemonConfig(current, news.settings, restore);
-    hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
+    checkDataRootMove(host, facts, current, desired, news.allowDataRootMove);
     const original = olds
         ? olds.original
         : record && record.original !== undefined
@@ -225,7 +185,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const { facts, current } = await probe(news.connection, false);
         const desired = desiredDaemonConfig(current, news.settings);
         checkNetworkExposure(host, news.settings, desired);
-        hiddenDataCheck(host, facts, current, desired, news.allowDataRootMove);
+        checkDataRootMove(host, facts, current, desired, news.allowDataRootMove);
         const changed = canonicalJson(current) !== canonicalJson(desired);
         // Shown only when something will happen, so an unchanged host reads back exactly as it was planned.
         const dockerAction = !changed

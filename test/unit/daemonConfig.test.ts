@@ -1,4 +1,5 @@
 import {
+    checkDataRootMove,
     JsonObject,
     canonicalJson,
     hardenedDefaults,
@@ -183,5 +184,39 @@ describe("canonicalJson and sha256Hex", () => {
     test("SHA-256 known vectors", () => {
         expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    });
+});
+
+describe("checkDataRootMove", () => {
+    const empty = { apiRefused: false, containers: 0, images: 0 };
+    const before = { icc: false };
+    const remapped = { icc: false, "userns-remap": "dockremap" };
+
+    test("a change that keeps the data root, or an empty Docker, passes", () => {
+        expect(() => checkDataRootMove("h1", { ...empty, images: 3 }, before, { icc: true }, false)).not.toThrow();
+        expect(() => checkDataRootMove("h1", empty, before, remapped, false)).not.toThrow();
+        expect(() => checkDataRootMove("h1", { ...empty, containers: 2 }, before, remapped, true)).not.toThrow();
+    });
+
+    test.each([
+        [
+            { ...empty, containers: 1, images: 2 },
+            before,
+            /^host h1: userns: changing userns-remap would hide 1 container\(s\) and 2 image\(s\).*Fix: remove them/,
+        ],
+        [{ ...empty, apiRefused: true }, before, /^host h1: userns: Docker refuses our requests, so the containers/],
+        [
+            empty,
+            { ...before, "authorization-plugins": ["hdh-authz"] },
+            /^host h1: userns: changing userns-remap or data-root while an authorization plugin is enforced/,
+        ],
+    ])("%j moving from %j is refused in one line", (facts, current, message) => {
+        expect(() => checkDataRootMove("h1", facts, current, remapped, false)).toThrow(message);
+    });
+
+    test("a data-root change counts as a move too", () => {
+        expect(() =>
+            checkDataRootMove("h1", { ...empty, images: 1 }, before, { ...before, "data-root": "/srv/docker" }, false),
+        ).toThrow(/would hide 0 container\(s\) and 1 image\(s\)/);
     });
 });
