@@ -10,32 +10,32 @@ import rego.v1
 
 # request builds the input the plugin gives the policy for a request sent
 # as-is (path with query, body already parsed), like plugin/internal/input.
-request(method, path, body) := {
+_request(method, path, body) := {
 	"Method": method,
 	"Path": path,
-	"PathPlain": path_plain(path),
-	"PathArr": split(path_plain(path), "/"),
-	"Query": query_of(path),
-	"Headers": headers_for(body),
+	"PathPlain": _path_plain(path),
+	"PathArr": split(_path_plain(path), "/"),
+	"Query": _query_of(path),
+	"Headers": _headers_for(body),
 	"Body": body,
 	"User": "",
 	"AuthMethod": "",
-	"BindMounts": plugin_bind_mounts(body),
+	"BindMounts": _plugin_bind_mounts(body),
 }
 
-path_plain(path) := urlquery.decode(split(path, "?")[0])
+_path_plain(path) := urlquery.decode(split(path, "?")[0])
 
-query_of(path) := urlquery.decode_object(substring(path, indexof(path, "?") + 1, -1)) if contains(path, "?")
+_query_of(path) := urlquery.decode_object(substring(path, indexof(path, "?") + 1, -1)) if contains(path, "?")
 
-query_of(path) := {} if not contains(path, "?")
+_query_of(path) := {} if not contains(path, "?")
 
-headers_for(null) := {"User-Agent": "Docker-Client/28.2.2 (linux)"}
+_headers_for(null) := {"User-Agent": "Docker-Client/28.2.2 (linux)"}
 
-headers_for(body) := {"Content-Type": "application/json", "User-Agent": "Docker-Client/28.2.2 (linux)"} if body != null
+_headers_for(body) := {"Content-Type": "application/json", "User-Agent": "Docker-Client/28.2.2 (linux)"} if body != null
 
 # The plugin's BindMounts without a host root: Binds entries with an absolute
 # source and Mounts entries of type bind, Resolved cleaned lexically.
-plugin_bind_mounts(body) := array.concat(
+_plugin_bind_mounts(body) := array.concat(
 	[{"Source": parts[0], "ReadOnly": false, "Resolved": authz._clean_path(parts[0])} |
 		some host_config in authz._fields(body, "HostConfig")
 		some list in authz._fields(host_config, "Binds")
@@ -55,37 +55,37 @@ plugin_bind_mounts(body) := array.concat(
 )
 
 # rules_denying lists the rules named by the deny messages for a request.
-rules_denying(request_input) := {rule |
+_rules_denying(request_input) := {rule |
 	messages := authz.deny with input as request_input
 	some message in messages
 	rule := regex.find_all_string_submatch_n(`\(rule ([a-z_]+)\)$`, message, 1)[0][1]
 }
 
 # denied_by: the request is refused, and rule is among the reasons.
-denied_by(rule, request_input) if {
-	rule in rules_denying(request_input)
+_denied_by(rule, request_input) if {
+	rule in _rules_denying(request_input)
 	not authz.allow with input as request_input
 }
 
 # allowed: no rule refuses the request.
-allowed(request_input) if {
+_allowed(request_input) if {
 	authz.allow with input as request_input
-	count(rules_denying(request_input)) == 0
+	count(_rules_denying(request_input)) == 0
 }
 
-create(body) := request("POST", "/v1.41/containers/create", body)
+_create(body) := _request("POST", "/v1.41/containers/create", body)
 
 # create_with: the docker CLI 28 body for `docker create -u 1000 alpine true`
 # with the HostConfig fields in host_config changed.
-create_with(host_config) := create(object.union(cli28_create_body, {"HostConfig": host_config}))
+_create_with(host_config) := _create(object.union(_cli28_create_body, {"HostConfig": host_config}))
 
-with_config(overrides) := object.union(data.docker.authz_config, overrides)
+_with_config(overrides) := object.union(data.docker.authz_config, overrides)
 
 # ---------------------------------------------------------------------------
 # Fixtures: request bodies as the docker CLI sends them.
 
 # docker create -u 1000 alpine true (docker CLI 28.2.2, API 1.41)
-cli28_create_body := {
+_cli28_create_body := {
 	"Hostname": "", "Domainname": "", "User": "1000",
 	"AttachStdin": false, "AttachStdout": true, "AttachStderr": true,
 	"Tty": false, "OpenStdin": false, "StdinOnce": false,
@@ -124,7 +124,7 @@ cli28_create_body := {
 
 # docker run -d --rm -u 65534:65534 --network none busybox true (the
 # component's canary; docker CLI 28.2.2)
-cli28_canary_body := object.union(cli28_create_body, {
+_cli28_canary_body := object.union(_cli28_create_body, {
 	"User": "65534:65534", "AttachStdout": false, "AttachStderr": false,
 	"Image": "busybox",
 	"HostConfig": {"NetworkMode": "none", "AutoRemove": true},
@@ -133,7 +133,7 @@ cli28_canary_body := object.union(cli28_create_body, {
 
 # docker run -it -u 1000:1000 -v appdata:/data -p 8080:80 nginx (docker CLI
 # 20.10.24, API 1.41)
-cli2010_run_body := {
+_cli2010_run_body := {
 	"Hostname": "", "Domainname": "", "User": "1000:1000",
 	"AttachStdin": true, "AttachStdout": true, "AttachStderr": true,
 	"ExposedPorts": {"80/tcp": {}}, "Tty": true, "OpenStdin": true,
@@ -169,7 +169,7 @@ cli2010_run_body := {
 }
 
 # docker exec -u 1000 web ls (docker CLI 28.2.2)
-cli28_exec_body := {
+_cli28_exec_body := {
 	"User": "1000", "Privileged": false, "Tty": false,
 	"AttachStdin": false, "AttachStderr": true, "AttachStdout": true,
 	"Detach": false, "DetachKeys": "", "Env": null, "WorkingDir": "",
@@ -177,7 +177,7 @@ cli28_exec_body := {
 }
 
 # docker update --memory 100m web (docker CLI 28.2.2)
-cli28_update_body := {
+_cli28_update_body := {
 	"CpuShares": 0, "Memory": 104857600, "NanoCpus": 0, "CgroupParent": "",
 	"BlkioWeight": 0, "BlkioWeightDevice": null, "BlkioDeviceReadBps": null,
 	"BlkioDeviceWriteBps": null, "BlkioDeviceReadIOps": null,
@@ -203,15 +203,15 @@ test_everyday_reads_allowed if {
 		"/v1.41/images/alpine/json", "/v1.41/system/df",
 		"/v1.41/containers/web/top", "/v1.41/plugins",
 	] {
-		allowed(request("GET", path, null))
+		_allowed(_request("GET", path, null))
 	}
-	allowed(request("HEAD", "/_ping", null))
+	_allowed(_request("HEAD", "/_ping", null))
 }
 
 test_everyday_container_lifecycle_allowed if {
-	allowed(create(cli28_create_body))
-	allowed(create(cli28_canary_body))
-	allowed(request("POST", "/v1.41/containers/create?name=web", cli2010_run_body))
+	_allowed(_create(_cli28_create_body))
+	_allowed(_create(_cli28_canary_body))
+	_allowed(_request("POST", "/v1.41/containers/create?name=web", _cli2010_run_body))
 	every path in [
 		"/v1.41/containers/web/start", "/v1.41/containers/web/stop",
 		"/v1.41/containers/web/restart", "/v1.41/containers/web/kill",
@@ -221,53 +221,62 @@ test_everyday_container_lifecycle_allowed if {
 		"/v1.41/images/create?fromImage=docker.io%2Flibrary%2Falpine&tag=latest",
 		"/v1.41/images/alpine/tag?repo=mine&tag=1", "/v1.41/exec/e1/resize?h=24&w=80",
 	] {
-		allowed(request("POST", path, null))
+		_allowed(_request("POST", path, null))
 	}
-	allowed(request("POST", "/v1.41/images/mine/push?tag=1", null))
-	allowed(request("POST", "/v1.41/commit?container=web&repo=mine&tag=2", {"Cmd": ["sh"], "User": "", "Env": null}))
-	allowed(request("GET", "/v1.41/containers/web/archive?path=%2Fdata", null))
-	allowed(request("HEAD", "/v1.41/containers/web/archive?path=%2Fdata", null))
-	allowed(request("DELETE", "/v1.41/containers/web?force=1", null))
-	allowed(request("DELETE", "/v1.41/images/alpine", null))
-	allowed(request("POST", "/v1.41/containers/web/update", cli28_update_body))
+	_allowed(_request("POST", "/v1.41/images/mine/push?tag=1", null))
+	_allowed(_request("POST", "/v1.41/commit?container=web&repo=mine&tag=2", {"Cmd": ["sh"], "User": "", "Env": null}))
+	_allowed(_request("GET", "/v1.41/containers/web/archive?path=%2Fdata", null))
+	_allowed(_request("HEAD", "/v1.41/containers/web/archive?path=%2Fdata", null))
+	_allowed(_request("DELETE", "/v1.41/containers/web?force=1", null))
+	_allowed(_request("DELETE", "/v1.41/images/alpine", null))
+	_allowed(_request("POST", "/v1.41/containers/web/update", _cli28_update_body))
 }
 
 test_no_input_is_denied if {
 	not authz.allow with input as {}
-	denied_by("path", {})
+	_denied_by("path", {})
 }
 
 test_deny_messages_name_their_rule if {
-	messages := authz.deny with input as create_with({"Privileged": true})
+	messages := authz.deny with input as _create_with({"Privileged": true})
 	"privileged containers are not allowed (rule privileged)" in messages
 }
 
 # ---------------------------------------------------------------------------
 # Named exceptions
 
-privileged_by(user, method) := object.union(create_with({"Privileged": true}), {"User": user, "AuthMethod": method})
+_privileged_by(user, method) := object.union(_create_with({"Privileged": true}), {"User": user, "AuthMethod": method})
 
 test_trusted_identity_bypasses_every_rule if {
-	request_input := privileged_by("admin", "TLS")
-	authz.allow with input as request_input with data.docker.authz_config as with_config({"trusted_users": ["admin"]})
-	messages := authz.deny with input as request_input with data.docker.authz_config as with_config({"trusted_users": ["admin"]})
+	request_input := _privileged_by("admin", "TLS")
+	authz.allow with input as request_input with data.docker.authz_config as _with_config({"trusted_users": ["admin"]})
+	messages := authz.deny
+		with input as request_input
+		with data.docker.authz_config as _with_config({"trusted_users": ["admin"]})
 	count(messages) == 0
 }
 
 test_trusted_identity_needs_tls if {
-	not authz.allow with input as privileged_by("admin", "") with data.docker.authz_config as with_config({"trusted_users": ["admin"]})
+	not authz.allow
+		with input as _privileged_by("admin", "")
+		with data.docker.authz_config as _with_config({"trusted_users": ["admin"]})
 }
 
 test_untrusted_identity_is_denied if {
-	not authz.allow with input as privileged_by("alice", "TLS") with data.docker.authz_config as with_config({"trusted_users": ["admin"]})
+	not authz.allow
+		with input as _privileged_by("alice", "TLS")
+		with data.docker.authz_config as _with_config({"trusted_users": ["admin"]})
 }
 
 test_exception_waives_only_its_rules if {
-	config := with_config({"exceptions": [{"users": ["ci"], "rules": ["build_network"]}]})
-	build := object.union(request("POST", "/v1.41/build?networkmode=host&t=x", null), {"User": "ci", "AuthMethod": "TLS"})
-	authz.allow with input as build with data.docker.authz_config as config
-	not authz.allow with input as object.union(build, {"User": "bob"}) with data.docker.authz_config as config
-	not authz.allow with input as privileged_by("ci", "TLS") with data.docker.authz_config as config
+	config := _with_config({"exceptions": [{"users": ["ci"], "rules": ["build_network"]}]})
+	_build := object.union(
+		_request("POST", "/v1.41/build?networkmode=host&t=x", null),
+		{"User": "ci", "AuthMethod": "TLS"},
+	)
+	authz.allow with input as _build with data.docker.authz_config as config
+	not authz.allow with input as object.union(_build, {"User": "bob"}) with data.docker.authz_config as config
+	not authz.allow with input as _privileged_by("ci", "TLS") with data.docker.authz_config as config
 }
 
 # Rules name themselves from their annotations (# METADATA, custom.id); where
@@ -276,41 +285,41 @@ test_exception_waives_only_its_rules if {
 test_denial_names_the_rule_of_its_annotations if {
 	authz._denial({"custom": {"id": "privileged"}}, "no") == "no (rule privileged)"
 	authz._denial({}, "no") == "no (rule unnamed)"
-	config := with_config({"exceptions": [{"users": ["ci"], "rules": ["privileged"]}]})
+	config := _with_config({"exceptions": [{"users": ["ci"], "rules": ["privileged"]}]})
 	ci := {"User": "ci", "AuthMethod": "TLS"}
 	not authz._denial({"custom": {"id": "privileged"}}, "no") with input as ci with data.docker.authz_config as config
 	authz._denial({}, "no") == "no (rule unnamed)" with input as ci with data.docker.authz_config as config
 }
 
 test_missing_configuration_is_strictest if {
-	bind := create_with({"Binds": ["/etc/localtime:/etc/localtime:ro"]})
-	allowed(bind)
+	bind := _create_with({"Binds": ["/etc/localtime:/etc/localtime:ro"]})
+	_allowed(bind)
 	not authz.allow with input as bind with data.docker.authz_config as "broken"
-	sysctl := create_with({"Sysctls": {"net.ipv4.ip_unprivileged_port_start": "0"}})
+	sysctl := _create_with({"Sysctls": {"net.ipv4.ip_unprivileged_port_start": "0"}})
 	not authz.allow with input as sysctl with data.docker.authz_config as {}
 }
 
 # ---------------------------------------------------------------------------
 # Routing and body reading
 
-route_of(path) := route if {
-	route := authz._route with input as request("GET", path, null)
+_route_of(path) := route if {
+	route := authz._route with input as _request("GET", path, null)
 }
 
 test_routes_with_and_without_version_prefix if {
-	route_of("/v1.41/containers/create") == ["containers", "create"]
-	route_of("/containers/create") == ["containers", "create"]
-	route_of("/v1.41/containers/create/?x=1") == ["containers", "create"]
-	route_of("/V1.41/Containers/CREATE") == ["containers", "create"]
-	route_of("/v1.41/%63ontainers/create") == ["containers", "create"]
-	route_of("/v1.41") == []
-	route_of("/") == []
+	_route_of("/v1.41/containers/create") == ["containers", "create"]
+	_route_of("/containers/create") == ["containers", "create"]
+	_route_of("/v1.41/containers/create/?x=1") == ["containers", "create"]
+	_route_of("/V1.41/Containers/CREATE") == ["containers", "create"]
+	_route_of("/v1.41/%63ontainers/create") == ["containers", "create"]
+	_route_of("/v1.41") == []
+	_route_of("/") == []
 }
 
 test_container_actions_allow_names_with_slashes if {
-	authz._container_exec with input as request("POST", "/v1.41/containers/a/b/exec", null)
-	not authz._container_exec with input as request("GET", "/v1.41/containers/a/exec", null)
-	not authz._container_exec with input as request("POST", "/v1.41/exec", null)
+	authz._container_exec with input as _request("POST", "/v1.41/containers/a/b/exec", null)
+	not authz._container_exec with input as _request("GET", "/v1.41/containers/a/exec", null)
+	not authz._container_exec with input as _request("POST", "/v1.41/exec", null)
 }
 
 test_fields_match_keys_like_go if {
@@ -329,7 +338,8 @@ test_string_list if {
 }
 
 test_query_values_any_key_spelling if {
-	values := authz._query_values("networkmode") with input as request("POST", "/build?NetworkMode=host&networkmode=none", null)
+	values := authz._query_values("networkmode")
+		with input as _request("POST", "/build?NetworkMode=host&networkmode=none", null)
 	sort(values) == ["host", "none"]
 }
 
@@ -337,7 +347,10 @@ test_non_root_user if {
 	every user in ["1", "1000", "1000:1000", "1000:0", "65534:65534", "0001", "2147483647"] {
 		authz._non_root_user(user)
 	}
-	every user in ["", "0", "00", "0:0", "root", "root:1000", ":1000", "+1", "-1", " 1000", "1000 ", "nobody", "2147483648", "18446744073709551616", 1000, null] {
+	every user in [
+		"", "0", "00", "0:0", "root", "root:1000", ":1000", "+1", "-1", " 1000", "1000 ", "nobody", "2147483648",
+		"18446744073709551616", 1000, null,
+	] {
 		not authz._non_root_user(user)
 	}
 }
@@ -372,8 +385,11 @@ test_rules_read_documented_fields if {
 }
 
 test_undocumented_spellings_are_read if {
-	body := {"Image": "alpine", "User": "1000", "hostConfig": {"\u017fecurityOpt": ["seccomp=unconfined"], "PRIVILEGED": true}}
-	denied_by("seccomp", create(body))
-	denied_by("privileged", create(body))
-	denied_by("root_user", create({"Image": "alpine", "U\u017fer": "0", "User": "1000"}))
+	body := {
+		"Image": "alpine", "User": "1000",
+		"hostConfig": {"\u017fecurityOpt": ["seccomp=unconfined"], "PRIVILEGED": true},
+	}
+	_denied_by("seccomp", _create(body))
+	_denied_by("privileged", _create(body))
+	_denied_by("root_user", _create({"Image": "alpine", "U\u017fer": "0", "User": "1000"}))
 }

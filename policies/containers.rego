@@ -17,7 +17,10 @@ deny contains msg if {
 	some user in _requested_users
 	not _non_root_user(user)
 	msg := _denial(rego.metadata.rule(), sprintf(
-		"containers must run as a non-root numeric user (--user UID[:GID], UID 1 or more), not %s: an empty user is the image's default, and user names can map to UID 0",
+		concat(" ", [
+			"containers must run as a non-root numeric user (--user UID[:GID], UID 1 or more), not %s: an empty user is the",
+			"image's default, and user names can map to UID 0",
+		]),
 		[_show(user)],
 	))
 }
@@ -53,7 +56,10 @@ deny contains msg if {
 	some host_config in _host_configs
 	value := host_config.Capabilities
 	not _is_unset(value)
-	msg := _denial(rego.metadata.rule(), sprintf("replacing the capability set is not allowed (Capabilities %s)", [_show(value)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"replacing the capability set is not allowed (Capabilities %s)",
+		[_show(value)],
+	))
 }
 
 # ---------------------------------------------------------------------------
@@ -88,7 +94,10 @@ deny contains msg if {
 	some [key, value] in _security_opt_pairs
 	key == "seccomp"
 	lower(trim_space(value)) != "builtin"
-	msg := _denial(rego.metadata.rule(), "seccomp must keep Docker's default profile (seccomp=unconfined and custom profiles are not allowed)")
+	msg := _denial(
+		rego.metadata.rule(),
+		"seccomp must keep Docker's default profile (seccomp=unconfined and custom profiles are not allowed)",
+	)
 }
 
 # METADATA
@@ -98,7 +107,10 @@ deny contains msg if {
 	some [key, value] in _security_opt_pairs
 	key == "apparmor"
 	not value in _setting("apparmor_profiles", ["docker-default"])
-	msg := _denial(rego.metadata.rule(), sprintf("AppArmor profile %s is not allowed (unconfined included)", [_show(value)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"AppArmor profile %s is not allowed (unconfined included)",
+		[_show(value)],
+	))
 }
 
 # Any SELinux label option: disable, a type such as spc_t, or another
@@ -142,7 +154,10 @@ deny contains msg if {
 	some host_config in _host_configs
 	value := host_config[field]
 	value != null
-	msg := _denial(rego.metadata.rule(), sprintf("changing the masked or read-only /proc and /sys paths is not allowed (%s %s)", [field, _show(value)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"changing the masked or read-only /proc and /sys paths is not allowed (%s %s)",
+		[field, _show(value)],
+	))
 }
 
 # ---------------------------------------------------------------------------
@@ -167,7 +182,10 @@ _namespace_denials(field, rule) := {msg |
 	value := host_config[field]
 	mode := _private_namespace_modes[field]
 	not value in mode.allowed
-	msg := _denial(rule, sprintf("%s %s is not allowed: a container may not use the host's or another container's %s", [field, _show(value), mode.what]))
+	msg := _denial(rule, sprintf(
+		"%s %s is not allowed: a container may not use the host's or another container's %s",
+		[field, _show(value), mode.what],
+	))
 }
 
 # METADATA
@@ -221,7 +239,10 @@ deny contains msg if {
 	some host_config in _host_configs
 	value := host_config.NetworkMode
 	_host_or_container_mode(value)
-	msg := _denial(rego.metadata.rule(), sprintf("NetworkMode %s is not allowed: sharing the host's or another container's network namespace", [_show(value)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"NetworkMode %s is not allowed: sharing the host's or another container's network namespace",
+		[_show(value)],
+	))
 }
 
 _host_or_container_mode(mode) if lower(trim_space(mode)) == "host"
@@ -274,7 +295,10 @@ deny contains msg if {
 	is_object(sysctls)
 	some name, _ in sysctls
 	not replace(name, "/", ".") in _setting("sysctls", [])
-	msg := _denial(rego.metadata.rule(), sprintf("sysctl %s is not allowed (only the allow-listed, namespaced sysctls are)", [_show(name)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"sysctl %s is not allowed (only the allow-listed, namespaced sysctls are)",
+		[_show(name)],
+	))
 }
 
 # ---------------------------------------------------------------------------
@@ -298,7 +322,10 @@ deny contains msg if {
 	some host_config in _host_configs
 	parent := host_config.CgroupParent
 	not _is_unset(parent)
-	msg := _denial(rego.metadata.rule(), sprintf("choosing the parent cgroup is not allowed (CgroupParent %s)", [_show(parent)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"choosing the parent cgroup is not allowed (CgroupParent %s)",
+		[_show(parent)],
+	))
 }
 
 # Log drivers run in the daemon, on the host's network and file system.

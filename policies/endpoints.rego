@@ -30,7 +30,10 @@ deny contains msg if {
 #   id: path
 deny contains msg if {
 	_path_not_canonical
-	msg := _denial(rego.metadata.rule(), sprintf("request path %s is not canonical (empty, \".\" or \"..\" segments)", [_show(_request_path)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"request path %s is not canonical (empty, \".\" or \"..\" segments)",
+		[_show(_request_path)],
+	))
 }
 
 # (Canonical: absolute, without "//", "." or ".." names, as _plain_path.)
@@ -57,7 +60,10 @@ deny contains msg if {
 	_body_inspected
 	not is_object(input.Body)
 	msg := _denial(rego.metadata.rule(), sprintf(
-		"%s %s needs a JSON object body that the authorization plugin can read (Docker forwards none when the body is missing, not application/json, chunked, or 1 MiB or more)",
+		concat(" ", [
+			"%s %s needs a JSON object body that the authorization plugin can read (Docker forwards none when the body is",
+			"missing, not application/json, chunked, or 1 MiB or more)",
+		]),
 		[_method, _request_path],
 	))
 }
@@ -71,7 +77,10 @@ deny contains msg if {
 	some name, value in input.Headers
 	lower(name) == "content-type"
 	regex.match(`application/x-www-form-urlencoded|multipart/form-data`, lower(value))
-	msg := _denial(rego.metadata.rule(), "form-encoded request bodies are not allowed (the daemon would read parameters from them that the policy cannot see)")
+	msg := _denial(
+		rego.metadata.rule(),
+		"form-encoded request bodies are not allowed (the daemon would read parameters from them that the policy cannot see)",
+	)
 }
 
 # Old API versions accept settings later versions refuse (a HostConfig in
@@ -82,7 +91,10 @@ deny contains msg if {
 #   id: api_version
 deny contains msg if {
 	_version_less(_api_version, _minimum_api_version)
-	msg := _denial(rego.metadata.rule(), sprintf("API version %s is not allowed (%s or later is required)", [_api_version, _minimum_api_version]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"API version %s is not allowed (%s or later is required)",
+		[_api_version, _minimum_api_version],
+	))
 }
 
 default _minimum_api_version := "1.24"
@@ -136,7 +148,10 @@ _zero_padded(parts, other) := array.concat(parts, [0 | some _ in array.slice(oth
 deny contains msg if {
 	_route[0] == "plugins"
 	not _read_only_method
-	msg := _denial(rego.metadata.rule(), "installing, enabling, disabling, configuring, upgrading, pushing or removing plugins is not allowed")
+	msg := _denial(
+		rego.metadata.rule(),
+		"installing, enabling, disabling, configuring, upgrading, pushing or removing plugins is not allowed",
+	)
 }
 
 # ---------------------------------------------------------------------------
@@ -150,7 +165,10 @@ deny contains msg if {
 deny contains msg if {
 	_route[0] in {"swarm", "services", "nodes"}
 	not _read_only_method
-	msg := _denial(rego.metadata.rule(), "swarm changes are not allowed (swarm init/join/update, services, nodes): swarm tasks bypass authorization")
+	msg := _denial(
+		rego.metadata.rule(),
+		"swarm changes are not allowed (swarm init/join/update, services, nodes): swarm tasks bypass authorization",
+	)
 }
 
 # ---------------------------------------------------------------------------
@@ -164,7 +182,10 @@ deny contains msg if {
 #   id: buildkit_session
 deny contains msg if {
 	_route[0] in {"session", "grpc"}
-	msg := _denial(rego.metadata.rule(), sprintf("/%s (BuildKit's gRPC API) is not allowed: builds go through POST /build (DOCKER_BUILDKIT=0)", [_route[0]]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"/%s (BuildKit's gRPC API) is not allowed: builds go through POST /build (DOCKER_BUILDKIT=0)",
+		[_route[0]],
+	))
 }
 
 # METADATA
@@ -184,7 +205,10 @@ deny contains msg if {
 	_image_build
 	some parent in _query_values("cgroupparent")
 	parent != ""
-	msg := _denial(rego.metadata.rule(), sprintf("choosing the parent cgroup is not allowed (cgroupparent %s)", [_show(parent)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"choosing the parent cgroup is not allowed (cgroupparent %s)",
+		[_show(parent)],
+	))
 }
 
 # A remote build context or import source is fetched by the daemon, from the
@@ -196,7 +220,10 @@ deny contains msg if {
 	_image_build
 	some remote in _query_values("remote")
 	not remote in {"", "client-session"}
-	msg := _denial(rego.metadata.rule(), sprintf("remote build contexts are not allowed (remote %s): send the context instead", [_show(remote)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"remote build contexts are not allowed (remote %s): send the context instead",
+		[_show(remote)],
+	))
 }
 
 # METADATA
@@ -206,7 +233,10 @@ deny contains msg if {
 	_image_create
 	some source in _query_values("fromsrc")
 	not source in {"", "-"}
-	msg := _denial(rego.metadata.rule(), sprintf("importing from a URL is not allowed (fromSrc %s): send the archive instead", [_show(source)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"importing from a URL is not allowed (fromSrc %s): send the archive instead",
+		[_show(source)],
+	))
 }
 
 # ---------------------------------------------------------------------------
@@ -257,5 +287,8 @@ deny contains msg if {
 	is_object(options)
 	some name, _ in options
 	lower(trim_space(name)) == "com.docker.network.bridge.name"
-	msg := _denial(rego.metadata.rule(), "choosing the host bridge of a network is not allowed (com.docker.network.bridge.name)")
+	msg := _denial(
+		rego.metadata.rule(),
+		"choosing the host bridge of a network is not allowed (com.docker.network.bridge.name)",
+	)
 }

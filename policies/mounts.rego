@@ -110,7 +110,10 @@ _resolution_allowed(reported, source, writable) if {
 deny contains msg if {
 	some bind in _host_binds
 	not _bind_covered(bind, false)
-	msg := _denial(rego.metadata.rule(), sprintf("bind mount of host path %s is not allowed (only allow-listed host paths can be mounted)", [_show(bind.source)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"bind mount of host path %s is not allowed (only allow-listed host paths can be mounted)",
+		[_show(bind.source)],
+	))
 }
 
 # METADATA
@@ -121,7 +124,10 @@ deny contains msg if {
 	not bind.read_only
 	_bind_covered(bind, false)
 	not _bind_covered(bind, true)
-	msg := _denial(rego.metadata.rule(), sprintf("host path %s may only be mounted read-only (add :ro, or readonly to --mount)", [_show(bind.source)]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"host path %s may only be mounted read-only (add :ro, or readonly to --mount)",
+		[_show(bind.source)],
+	))
 }
 
 # ---------------------------------------------------------------------------
@@ -134,7 +140,10 @@ deny contains msg if {
 	some host_config in _host_configs
 	value := host_config.VolumesFrom
 	not _is_unset(value)
-	msg := _denial(rego.metadata.rule(), "mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)")
+	msg := _denial(
+		rego.metadata.rule(),
+		"mounting another container's volumes is not allowed (--volumes-from can also make its read-only binds writable)",
+	)
 }
 
 # METADATA
@@ -194,7 +203,10 @@ deny contains msg if {
 	some options in _volume_driver_options
 	count(options) > 0
 	not _safe_volume_options(options)
-	msg := _denial(rego.metadata.rule(), sprintf("volume driver options %s are not allowed: they may mount a host path or device (only types %s, without bind)", [_show(options), _show(_setting("volume_types", []))]))
+	msg := _denial(rego.metadata.rule(), sprintf(
+		"volume driver options %s are not allowed: they may mount a host path or device (only types %s, without bind)",
+		[_show(options), _show(_setting("volume_types", []))],
+	))
 }
 
 # ---------------------------------------------------------------------------

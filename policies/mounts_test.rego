@@ -5,9 +5,9 @@ package docker.authz_test
 import data.docker.authz
 import rego.v1
 
-with_binds(binds) := create_with({"Binds": binds})
+_with_binds(binds) := _create_with({"Binds": binds})
 
-with_mounts(mounts) := create_with({"Mounts": mounts})
+_with_mounts(mounts) := _create_with({"Mounts": mounts})
 
 # ---------------------------------------------------------------------------
 # bind_mount, bind_read_only
@@ -17,7 +17,7 @@ test_host_binds_denied if {
 		"/etc:/x", "/:/host", "/etc:/x:ro", "/var/run/docker.sock:/var/run/docker.sock",
 		"/etc/localtimes:/x:ro", "/etc:/x:ro,Z", "/home/alice:/home/alice:rw",
 	] {
-		denied_by("bind_mount", with_binds([bind]))
+		_denied_by("bind_mount", _with_binds([bind]))
 	}
 }
 
@@ -28,7 +28,7 @@ test_bind_path_tricks_denied if {
 		"/usr/share/zoneinfo/../../..:/x:ro",
 		"/usr/share/./zoneinfo/Etc/../../../../etc/shadow:/x:ro",
 	] {
-		denied_by("bind_mount", with_binds([bind]))
+		_denied_by("bind_mount", _with_binds([bind]))
 	}
 }
 
@@ -41,43 +41,55 @@ test_allowed_binds_in_other_spellings if {
 		"/etc/../usr/share/zoneinfo:/usr/share/zoneinfo:ro,rslave",
 		"/../usr/share/zoneinfo:/zoneinfo:ro",
 	] {
-		allowed(with_binds([bind]))
+		_allowed(_with_binds([bind]))
 	}
 }
 
 test_allowed_bind_written_denied if {
-	denied_by("bind_read_only", with_binds(["/etc/localtime:/etc/localtime"]))
-	denied_by("bind_read_only", with_binds(["/etc/localtime:/etc/localtime:rw"]))
-	denied_by("bind_read_only", with_binds(["/usr/share/zoneinfo:/z:RO"]))
+	_denied_by("bind_read_only", _with_binds(["/etc/localtime:/etc/localtime"]))
+	_denied_by("bind_read_only", _with_binds(["/etc/localtime:/etc/localtime:rw"]))
+	_denied_by("bind_read_only", _with_binds(["/usr/share/zoneinfo:/z:RO"]))
 }
 
 test_binds_in_other_spellings_denied if {
-	denied_by("bind_mount", create_with({"binds": ["/etc:/x"]}))
-	denied_by("bind_mount", create_with({"Binds": "/etc:/x"}))
-	denied_by("bind_mount", create({"Image": "alpine", "User": "1000", "Binds": ["/etc:/x"]}))
+	_denied_by("bind_mount", _create_with({"binds": ["/etc:/x"]}))
+	_denied_by("bind_mount", _create_with({"Binds": "/etc:/x"}))
+	_denied_by("bind_mount", _create({"Image": "alpine", "User": "1000", "Binds": ["/etc:/x"]}))
 }
 
 test_volumes_and_anonymous_volumes_allowed if {
-	allowed(with_binds(["appdata:/data", "cache:/cache:ro", "/scratch"]))
-	allowed(with_mounts([{"Type": "volume", "Source": "appdata", "Target": "/data"}]))
-	allowed(with_mounts([{"Type": "volume", "Target": "/anon"}]))
-	allowed(with_mounts([{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 1048576}}]))
-	allowed(create_with({"Tmpfs": {"/run": "rw,noexec"}}))
+	_allowed(_with_binds(["appdata:/data", "cache:/cache:ro", "/scratch"]))
+	_allowed(_with_mounts([{"Type": "volume", "Source": "appdata", "Target": "/data"}]))
+	_allowed(_with_mounts([{"Type": "volume", "Target": "/anon"}]))
+	_allowed(_with_mounts([{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 1048576}}]))
+	_allowed(_create_with({"Tmpfs": {"/run": "rw,noexec"}}))
 }
 
 test_mounts_of_host_paths_denied if {
-	denied_by("bind_mount", with_mounts([{"Type": "bind", "Source": "/", "Target": "/host"}]))
-	denied_by("bind_mount", with_mounts([{"type": "BIND", "source": "/etc", "target": "/x", "readonly": true}]))
-	denied_by("bind_mount", with_mounts([{"Type": "volume", "Source": "/etc", "Target": "/x"}]))
-	denied_by("bind_mount", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo/../../../etc", "Target": "/x", "ReadOnly": true}]))
+	_denied_by("bind_mount", _with_mounts([{"Type": "bind", "Source": "/", "Target": "/host"}]))
+	_denied_by("bind_mount", _with_mounts([{"type": "BIND", "source": "/etc", "target": "/x", "readonly": true}]))
+	_denied_by("bind_mount", _with_mounts([{"Type": "volume", "Source": "/etc", "Target": "/x"}]))
+	_denied_by(
+		"bind_mount",
+		_with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo/../../../etc", "Target": "/x", "ReadOnly": true}]),
+	)
 }
 
 test_mounts_of_allowed_paths if {
-	allowed(with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true}]))
-	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z"}]))
-	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": false}]))
-	denied_by("bind_read_only", with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true, "readonly": false}]))
-	denied_by("bind_read_only", with_mounts([{
+	_allowed(_with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true}]))
+	_denied_by("bind_read_only", _with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z"}]))
+	_denied_by(
+		"bind_read_only",
+		_with_mounts([{"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": false}]),
+	)
+	_denied_by(
+		"bind_read_only",
+		_with_mounts([{
+			"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z",
+			"ReadOnly": true, "readonly": false,
+		}]),
+	)
+	_denied_by("bind_read_only", _with_mounts([{
 		"Type": "bind", "Source": "/usr/share/zoneinfo", "Target": "/z", "ReadOnly": true,
 		"BindOptions": {"ReadOnlyNonRecursive": true},
 	}]))
@@ -87,60 +99,66 @@ test_mounts_of_allowed_paths if {
 # can see the host): a link in an allowed folder that leads out is refused.
 test_bind_resolving_outside_the_allow_list_denied if {
 	source := "/usr/share/zoneinfo/escape"
-	request_input := with_binds([concat("", [source, ":/x:ro"])])
-	allowed(request_input)
-	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": "/etc"}]}))
-	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": ""}]}))
-	denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true}]}))
-	allowed(object.union(request_input, {"BindMounts": [{"Source": "/other", "Resolved": "/other"}]}))
+	request_input := _with_binds([concat("", [source, ":/x:ro"])])
+	_allowed(request_input)
+	_denied_by(
+		"bind_mount",
+		object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": "/etc"}]}),
+	)
+	_denied_by(
+		"bind_mount",
+		object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true, "Resolved": ""}]}),
+	)
+	_denied_by("bind_mount", object.union(request_input, {"BindMounts": [{"Source": source, "ReadOnly": true}]}))
+	_allowed(object.union(request_input, {"BindMounts": [{"Source": "/other", "Resolved": "/other"}]}))
 }
 
 test_writable_allow_list_entry if {
-	config := with_config({"bind_mounts": [{"path": "/srv/shared/", "read_only": false}, {"path": "/srv/shared/config"}]})
-	rw := with_binds(["/srv/shared/data:/data"])
+	config := _with_config({"bind_mounts": [{"path": "/srv/shared/", "read_only": false}, {"path": "/srv/shared/config"}]})
+	rw := _with_binds(["/srv/shared/data:/data"])
 	authz.allow with input as rw with data.docker.authz_config as config
-	not authz.allow with input as with_binds(["/srv/sharedx:/data"]) with data.docker.authz_config as config
+	not authz.allow with input as _with_binds(["/srv/sharedx:/data"]) with data.docker.authz_config as config
 
 	# an entry without read_only is read-only
-	only_ro := with_config({"bind_mounts": [{"path": "/srv/shared"}]})
+	only_ro := _with_config({"bind_mounts": [{"path": "/srv/shared"}]})
 	not authz.allow with input as rw with data.docker.authz_config as only_ro
 }
 
 test_allow_listing_the_root_allows_everything if {
-	config := with_config({"bind_mounts": [{"path": "/", "read_only": false}]})
-	authz.allow with input as with_binds(["/etc:/x"]) with data.docker.authz_config as config
+	config := _with_config({"bind_mounts": [{"path": "/", "read_only": false}]})
+	authz.allow with input as _with_binds(["/etc:/x"]) with data.docker.authz_config as config
 }
 
 # ---------------------------------------------------------------------------
 # volumes_from, mount_type
 
 test_volumes_from_denied if {
-	denied_by("volumes_from", create_with({"VolumesFrom": ["web"]}))
-	denied_by("volumes_from", create_with({"VolumesFrom": ["web:rw"]}))
+	_denied_by("volumes_from", _create_with({"VolumesFrom": ["web"]}))
+	_denied_by("volumes_from", _create_with({"VolumesFrom": ["web:rw"]}))
 }
 
 test_mount_type_denied if {
-	denied_by("mount_type", with_mounts([{"Type": "npipe", "Source": "x", "Target": "/x"}]))
-	denied_by("mount_type", with_mounts([{"Type": "cluster", "Source": "x", "Target": "/x"}]))
-	denied_by("mount_type", with_mounts([{"Type": 1, "Target": "/x"}]))
+	_denied_by("mount_type", _with_mounts([{"Type": "npipe", "Source": "x", "Target": "/x"}]))
+	_denied_by("mount_type", _with_mounts([{"Type": "cluster", "Source": "x", "Target": "/x"}]))
+	_denied_by("mount_type", _with_mounts([{"Type": 1, "Target": "/x"}]))
 }
 
 # ---------------------------------------------------------------------------
 # volume_options
 
-volume_mount(options) := with_mounts([{
+_volume_mount(options) := _with_mounts([{
 	"Type": "volume", "Source": "v", "Target": "/v",
 	"VolumeOptions": {"DriverConfig": {"Name": "local", "Options": options}},
 }])
 
-volume_create(body) := request("POST", "/v1.41/volumes/create", body)
+_volume_create(body) := _request("POST", "/v1.41/volumes/create", body)
 
 test_volume_options_in_mounts_denied if {
-	denied_by("volume_options", volume_mount({"device": "/etc", "o": "bind", "type": "none"}))
-	denied_by("volume_options", volume_mount({"device": "/etc", "o": "size=1m,rbind", "type": "tmpfs"}))
-	denied_by("volume_options", volume_mount({"device": "/dev/sda1", "type": "ext4"}))
-	denied_by("volume_options", volume_mount({"device": "/etc"}))
-	denied_by("volume_options", with_mounts([{
+	_denied_by("volume_options", _volume_mount({"device": "/etc", "o": "bind", "type": "none"}))
+	_denied_by("volume_options", _volume_mount({"device": "/etc", "o": "size=1m,rbind", "type": "tmpfs"}))
+	_denied_by("volume_options", _volume_mount({"device": "/dev/sda1", "type": "ext4"}))
+	_denied_by("volume_options", _volume_mount({"device": "/etc"}))
+	_denied_by("volume_options", _with_mounts([{
 		"type": "volume", "target": "/v",
 		"volumeoptions": {"driverconfig": {"options": {"type": "overlay", "o": "lowerdir=/,upperdir=/tmp/u,workdir=/tmp/w"}}},
 	}]))
@@ -148,20 +166,32 @@ test_volume_options_in_mounts_denied if {
 
 test_volume_create_with_host_options_denied if {
 	# docker volume create --opt type=none --opt o=bind --opt device=/etc v1
-	denied_by("volume_options", volume_create({"Driver": "local", "DriverOpts": {"device": "/etc", "o": "bind", "type": "none"}, "Name": "v1"}))
-	denied_by("volume_options", volume_create({"Driver": "local", "driveropts": {"device": "/dev/sda1", "type": "ext4"}, "Name": "v1"}))
-	denied_by("volume_options", volume_create({"Driver": "local", "DriverOpts": {"type": "tmpfs", "device": "/etc", "O": "bind"}, "Name": "v1"}))
+	_denied_by(
+		"volume_options",
+		_volume_create({"Driver": "local", "DriverOpts": {"device": "/etc", "o": "bind", "type": "none"}, "Name": "v1"}),
+	)
+	_denied_by(
+		"volume_options",
+		_volume_create({"Driver": "local", "driveropts": {"device": "/dev/sda1", "type": "ext4"}, "Name": "v1"}),
+	)
+	_denied_by(
+		"volume_options",
+		_volume_create({"Driver": "local", "DriverOpts": {"type": "tmpfs", "device": "/etc", "O": "bind"}, "Name": "v1"}),
+	)
 }
 
 test_volumes_allowed if {
 	# docker volume create v2
-	allowed(volume_create({"Driver": "local", "Name": "v2"}))
-	allowed(volume_create({"Driver": "local", "DriverOpts": {}, "Labels": {}, "Name": "v3"}))
+	_allowed(_volume_create({"Driver": "local", "Name": "v2"}))
+	_allowed(_volume_create({"Driver": "local", "DriverOpts": {}, "Labels": {}, "Name": "v3"}))
 
 	# docker volume create --opt type=tmpfs --opt device=tmpfs --opt o=size=64m,uid=1000 v4
-	allowed(volume_create({"Driver": "local", "DriverOpts": {"device": "tmpfs", "o": "size=64m,uid=1000", "type": "tmpfs"}, "Name": "v4"}))
-	allowed(volume_mount({"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}))
-	allowed(volume_mount(null))
+	_allowed(_volume_create({
+		"Driver": "local", "Name": "v4",
+		"DriverOpts": {"device": "tmpfs", "o": "size=64m,uid=1000", "type": "tmpfs"},
+	}))
+	_allowed(_volume_mount({"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}))
+	_allowed(_volume_mount(null))
 }
 
 # ---------------------------------------------------------------------------
@@ -194,6 +224,6 @@ test_path_within if {
 
 # Without BindMounts (another plugin), the cleaned source alone decides.
 test_binds_without_plugin_bind_mounts if {
-	allowed(object.remove(with_binds(["/etc/localtime:/etc/localtime:ro"]), ["BindMounts"]))
-	denied_by("bind_mount", object.remove(with_binds(["/etc:/x"]), ["BindMounts"]))
+	_allowed(object.remove(_with_binds(["/etc/localtime:/etc/localtime:ro"]), ["BindMounts"]))
+	_denied_by("bind_mount", object.remove(_with_binds(["/etc:/x"]), ["BindMounts"]))
 }

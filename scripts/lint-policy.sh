@@ -6,7 +6,7 @@
 #   3. opa test: unit tests and the routes table (policies/testdata/routes.json, loaded as data.testdata);
 #   4. coverage: prints the percentage and fails below MIN_COVERAGE (default 100);
 #   5. rule ids: every `deny` rule carries its id in `# METADATA` (custom.id), and the ids are the rule table
-#      the tests know (all_rules in routes_test.rego).
+#      the tests know (_all_rules in routes_test.rego).
 # OPA: the project's toolchain (.tools/bin/opa), else opa on the PATH. POLICY_DIR picks another folder.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +51,7 @@ ids=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --forma
   'concat(" ", sort({a.annotations.custom.id | some a in input.annotations; a.path[3].value == "deny"}))')
 named=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --format raw \
   'count([a | some a in input.annotations; a.path[3].value == "deny"; is_string(a.annotations.custom.id)])')
-known=$("$OPA" eval --format raw -d "$DIR" 'concat(" ", sort(data.docker.authz_test.all_rules))')
+known=$("$OPA" eval --format raw -d "$DIR" 'concat(" ", sort(data.docker.authz_test._all_rules))')
 [ "$named" = "$rules" ] || { echo "lint-policy: $rules deny rules, $named with # METADATA custom.id (fix: annotate each)" >&2; exit 1; }
-[ "$ids" = "$known" ] || { echo "lint-policy: rule ids in # METADATA ($ids) differ from all_rules in routes_test.rego ($known)" >&2; exit 1; }
-echo "lint-policy: rule ids: $rules deny rules, each with custom.id; $(echo "$ids" | wc -w) ids, as in all_rules"
+[ "$ids" = "$known" ] || { echo "lint-policy: rule ids in # METADATA ($ids) differ from _all_rules in routes_test.rego ($known)" >&2; exit 1; }
+echo "lint-policy: rule ids: $rules deny rules, each with custom.id; $(echo "$ids" | wc -w) ids, as in _all_rules"
