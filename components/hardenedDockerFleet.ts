@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checked } from "./errors";
-import { HardenedDockerHost, HardenedDockerHostArgs, compilePolicy } from "./hardenedDockerHost";
+import {
+    DEFAULT_ID_COUNT,
+    DEFAULT_REMAP_USER,
+    HardenedDockerHost,
+    HardenedDockerHostArgs,
+    compilePolicy,
+} from "./hardenedDockerHost";
 import { assertUniqueHostNames, keepsFleetPolicy, mergeNestedOverrides } from "./plan/fleetHosts";
 import { HostOutcome, RolloutOptions, planBatches } from "./plan/rollout";
 import { FleetIdRange } from "./providers/fleetIdRange";
@@ -103,8 +109,8 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         // The policy is compiled once for the fleet (hosts with a policy of their own compile theirs).
         const policyFiles = checked(this, () => compilePolicy(shared.policy, name));
 
-        const owner = shared.userns?.user ?? "dockremap";
-        const count = shared.userns?.count ?? 65536;
+        const owner = shared.userns?.user ?? DEFAULT_REMAP_USER;
+        const count = shared.userns?.count ?? DEFAULT_ID_COUNT;
         const sharing = list.filter(
             (h) =>
                 h.fleetIdRange !== false &&

@@ -11,6 +11,11 @@ import { RemoteFiles } from "./providers/remoteFiles";
 import { STAGED_POLICY_DIR } from "./host/dockerd";
 import { ConnectionArgs } from "./ssh/target";
 
+/** The remap user when none is given. */
+export const DEFAULT_REMAP_USER = "dockremap";
+/** The size of the subordinate ID range when none is given. */
+export const DEFAULT_ID_COUNT = 65536;
+
 /** The plugin version this library ships (plugin/VERSION). */
 export const PLUGIN_VERSION = fs.readFileSync(packageFile("plugin", "VERSION"), "utf8").trim();
 
@@ -205,7 +210,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
             }),
         );
         const onUnreachable = args.onUnreachable ?? "fail";
-        const remapUser = pulumi.output(args.userns?.user ?? "dockremap");
+        const remapUser = pulumi.output(args.userns?.user ?? DEFAULT_REMAP_USER);
         const registry = pulumi.output(args.plugin?.registry ?? "localhost:5000");
         const alias = pulumi.output(args.plugin?.alias ?? "hdh-authz");
         const hostPolicyDir = checked(this, () =>
@@ -221,7 +226,7 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
                 connection,
                 onUnreachable,
                 owner: remapUser,
-                count: args.userns?.count ?? 65536,
+                count: args.userns?.count ?? DEFAULT_ID_COUNT,
                 requestedStart: args.userns?.start,
                 preferredStart: args.userns?.preferredStart,
                 allowDataRootMove: args.allowDataRootMove ?? false,

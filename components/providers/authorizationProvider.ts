@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { canonicalJson } from "../plan/daemonConfig";
 import { JsonObject } from "../plan/json";
-import { authorizationChain, withAuthorizationChain } from "../plan/authorizationChain";
+import { authorizationChain } from "../plan/authorizationChain";
 import {
     AuthorizationPlan,
     answeredBy,
@@ -14,13 +13,21 @@ import {
 } from "../plan/authorization";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import { sha256Hex } from "../plan/sha256";
-import { b64, dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } from "../host/dockerd";
+import { dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } from "../host/dockerd";
 import { LIVE_FOLDER_NOTE } from "../host/probe";
 import { fileSetHash, parseReadFiles, readFilesScript } from "../host/files";
 import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
-import { authzFunctions, authzVariables, canaryScript, checkAlias, checkImage, socketFunctions } from "./authzScripts";
+import {
+    authzFunctions,
+    authzVariables,
+    canaryScript,
+    chainJsonArgument,
+    checkAlias,
+    checkImage,
+    socketFunctions,
+} from "./authzScripts";
 import { managedAliases } from "../plan/pluginChange";
 import { change, folderFromPreflight, preflight } from "./preflight";
 
@@ -77,7 +84,7 @@ export function authorizationScript(
     canary: boolean,
 ): string {
     const chain = authorizationChain(current);
-    const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
+    const json = (c: string[]) => chainJsonArgument(current, c);
     const names = (c: string[]) => c.map(shq).join(" ");
     const a = shq(s.alias);
     const lines = [
@@ -219,7 +226,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         const removal = planAuthorizationRemoval(props.alias, chain, managedAliases(Object.keys(facts.records)));
         // The last plugin of ours leaving the request path is the start of giving the host back.
         if (removal.unhardening) checkRemapRemoval(host, facts, props.allowDataRootMove ?? false);
-        const json = (c: string[]) => shq(b64(canonicalJson(withAuthorizationChain(current, c))));
+        const json = (c: string[]) => chainJsonArgument(current, c);
         const given = removal.unhardening;
         const dirs = [props.policyDirectory, props.stagedDirectory].filter((d): d is string => !!d && given);
         await change(

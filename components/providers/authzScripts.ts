@@ -1,5 +1,5 @@
 import { JsonObject, canonicalJson } from "../plan/daemonConfig";
-import { authorizationChain } from "../plan/authorizationChain";
+import { authorizationChain, withAuthorizationChain } from "../plan/authorizationChain";
 import { PluginStep, maintenanceModuleParts } from "../plan/pluginChange";
 import { b64 } from "../host/dockerd";
 import { hostScript } from "../host/scripts";
@@ -68,6 +68,11 @@ export function maintenanceLines(token: string, folders: string[], chain: string
     ];
 }
 
+/** daemon.json as it is with another authorization chain, as a quoted base64 argument of a script. */
+export function chainJsonArgument(current: JsonObject, chain: string[]): string {
+    return shq(b64(canonicalJson(withAuthorizationChain(current, chain))));
+}
+
 /** What a plugin step's script needs besides its steps. */
 export interface PluginStepContext {
     /** daemon.json now: the chains of switch steps are written into it. */
@@ -78,12 +83,7 @@ export interface PluginStepContext {
 
 /** The script lines that carry out plugin steps, in order; the first failure stops the script. */
 export function pluginStepsScript(steps: PluginStep[], ctx: PluginStepContext): string {
-    const json = (chain: string[]) => {
-        const next: JsonObject = { ...ctx.current };
-        if (chain.length > 0) next["authorization-plugins"] = chain;
-        else delete next["authorization-plugins"];
-        return shq(b64(canonicalJson(next)));
-    };
+    const json = (chain: string[]) => chainJsonArgument(ctx.current, chain);
     return steps
         .map((s) => {
             switch (s.kind) {
