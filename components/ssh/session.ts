@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Client, ConnectConfig } from "ssh2";
 import { normalizeConnection } from "../plan/connection";
+import { HostInputError } from "../plan/errors";
 import { SshTarget, needsSudo, targetKey, targetLabel } from "./target";
 
 /** What one remote script returned. */
@@ -10,15 +11,13 @@ export interface RemoteResult {
     stderr: string;
 }
 
-/** A failure to reach or use a host, with the host's name and what to do about it. */
-export class SshError extends Error {
-    constructor(
-        readonly host: string,
-        readonly field: string,
-        readonly problem: string,
-        readonly fix: string,
-    ) {
-        super(`host ${host}: ${field}: ${problem}. Fix: ${fix}`);
+/**
+ * A failure to reach or use a host (refused, timeout, host key, login, sudo), in the one-line form of every input
+ * error: host, connection field, problem, fix. Its own name lets a fleet skip the host instead of failing.
+ */
+export class SshError extends HostInputError {
+    constructor(host: string, field: string, problem: string, fix: string) {
+        super(host, field, problem, fix);
         this.name = "SshError";
     }
 }
