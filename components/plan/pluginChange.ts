@@ -12,6 +12,7 @@
  * are authenticated: see {@link maintenanceModule}.
  */
 import { chainLists, chainSwap, chainWithout } from "./authorizationChain";
+import { HostInputError } from "./errors";
 
 /** A plugin as the host has it. */
 export interface InstalledPluginFacts {
@@ -190,4 +191,22 @@ hdh_maintenance_request if {
 }
 `;
     return [head, tail];
+}
+
+/**
+ * Refuses a plugin reference that is not pinned: a digest (`@sha256:` and 64 hex digits), or a tag other than
+ * `latest` (no tag means `latest`), so every host of a fleet runs the same plugin build.
+ */
+export function checkPinnedReference(host: string, reference: string): void {
+    const refuse = (problem: string) =>
+        new HostInputError(host, "plugin.image", `"${reference}" ${problem}`, "use a versioned tag or a digest");
+    const at = reference.indexOf("@");
+    if (at >= 0) {
+        if (!/^sha256:[0-9a-f]{64}$/.test(reference.slice(at + 1))) throw refuse("has a malformed digest");
+        return;
+    }
+    const last = reference.slice(reference.lastIndexOf("/") + 1);
+    const colon = last.lastIndexOf(":");
+    if (colon < 0 || colon === last.length - 1) throw refuse("has no tag, so Docker takes :latest: it is not pinned");
+    if (last.slice(colon + 1) === "latest") throw refuse("is :latest: it is not pinned");
 }

@@ -5,7 +5,6 @@ import { shq } from "../host/shell";
 import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
 import { authzFunctions, authzVariables, checkAlias, maintenanceLines, pluginStepsScript } from "./authzScripts";
-import { HostInputError } from "../plan/errors";
 import { JsonObject } from "../plan/json";
 import { authorizationChain, chainLists } from "../plan/authorizationChain";
 import { checkRemapRemoval, planAuthorizationRemoval, promotionLockModule } from "../plan/authorization";
@@ -13,6 +12,7 @@ import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import {
     CHANGE_PROCEDURE,
     PluginChangePlan,
+    checkPinnedReference,
     managedAliases,
     normalizeReference,
     planPluginChange,
@@ -120,14 +120,7 @@ async function converge(s: DockerPluginState): Promise<DockerPluginState> {
 export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, DockerPluginState> = {
     async check(_olds, news) {
         const host = targetLabel(news.connection);
-        if (!/[:@]/.test(news.reference.split("/").pop() ?? "") || news.reference.endsWith(":latest")) {
-            throw new HostInputError(
-                host,
-                "plugin.image",
-                `"${news.reference}" is not pinned`,
-                "use a versioned tag or a digest",
-            );
-        }
+        checkPinnedReference(host, news.reference);
         checkAlias(host, news.alias);
         return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
     },

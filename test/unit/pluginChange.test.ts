@@ -13,6 +13,7 @@ import {
 } from "../../components/plan/authorizationChain";
 import { promotionLockModule } from "../../components/plan/authorization";
 import {
+    checkPinnedReference,
     PluginChangeRequest,
     PluginStep,
     managedAliases,
@@ -228,5 +229,24 @@ const OPA = path.resolve(__dirname, "../../.tools/bin/opa");
     test("both modules compile with the policy under opa check --strict", () => {
         const files = ["policy", "maintenance.rego", "lock.rego"].map((f) => path.join(dir, f));
         expect(() => execFileSync(OPA, ["check", "--strict", ...files], { stdio: "pipe" })).not.toThrow();
+    });
+});
+
+describe("checkPinnedReference", () => {
+    test.each([
+        "localhost:5000/hdh/opa-authz:0.1.1",
+        "registry.example/team/opa-authz:1",
+        `registry.example:5000/opa-authz@sha256:${"a".repeat(64)}`,
+    ])("%s is pinned", (reference) => {
+        expect(() => checkPinnedReference("h1", reference)).not.toThrow();
+    });
+
+    test.each([
+        ["localhost:5000/hdh/opa-authz", /^host h1: plugin\.image: ".*" has no tag, so Docker takes :latest/],
+        ["localhost:5000/hdh/opa-authz:latest", /^host h1: plugin\.image: ".*" is :latest: it is not pinned\. Fix: /],
+        ["localhost:5000/hdh/opa-authz:", /has no tag/],
+        ["opa-authz@sha256:abc", /has a malformed digest/],
+    ])("%s is refused in one line", (reference, message) => {
+        expect(() => checkPinnedReference("h1", reference)).toThrow(message);
     });
 });
