@@ -38,7 +38,10 @@ peak_rss_mb() {
   while kill -0 "$root" 2>/dev/null; do
     now=$(ps -e -o pid=,ppid=,rss= | awk -v root="$root" '
       { parent[$1] = $2; rss[$1] = $3 }
-      END { for (p in rss) { q = p; while (q != "" && q != 0 && q != root) q = parent[q]; if (q == root) sum += rss[p] } print int(sum / 1024) }')
+      END {
+        for (p in rss) { q = p; while (q != "" && q != 0 && q != root) q = parent[q]; if (q == root) sum += rss[p] }
+        print int(sum / 1024)
+      }')
     [ "$now" -gt "$peak" ] && peak=$now
     sleep 0.1
   done
@@ -57,9 +60,12 @@ host_mark() {
 host_counts() {
   local h conn=0 cmd=0 restarts=0 written=0 c k r w
   for h in $(hosts_of); do
-    read -r c k r w < <(bash scripts/fleet.sh exec "$h" sh -c 'printf "%s %s %s %s\n" "$(grep -c "^connection" /var/log/hdh-ssh.log)" \
-      "$(grep -c "^command" /var/log/hdh-ssh.log)" "$(cat /var/lib/hardened-docker-host/restarts.log 2>/dev/null | wc -l)" \
-      "$(find /etc/docker /etc/subuid /etc/subgid /var/lib/hardened-docker-host -newer /tmp/hdh-bench-mark -type f 2>/dev/null | wc -l)"')
+    read -r c k r w < <(bash scripts/fleet.sh exec "$h" \
+      sh -c 'printf "%s %s %s %s\n" "$(grep -c "^connection" /var/log/hdh-ssh.log)" \
+      "$(grep -c "^command" /var/log/hdh-ssh.log)" \
+      "$(cat /var/lib/hardened-docker-host/restarts.log 2>/dev/null | wc -l)" \
+      "$(find /etc/docker /etc/subuid /etc/subgid /var/lib/hardened-docker-host -newer /tmp/hdh-bench-mark -type f \
+        2>/dev/null | wc -l)"')
     [ "$c" -gt "$conn" ] && conn=$c
     [ "$k" -gt "$cmd" ] && cmd=$k
     restarts=$(( restarts + r - $(cat "/tmp/hdh-bench-restarts-$h") ))
@@ -100,7 +106,8 @@ if [ "$PLUGIN" = yes ]; then
   echo "== 1. decision latency (plugin, policies/)"
   POLICY_DIR="$ROOT/policies" bash plugin/bench.sh
   echo "-- opa bench: data.docker.authz.allow for a typical containers/create"
-  opa bench --format pretty -c 1 --count 1 -d policies/ --input policies/testdata/create-input.json 'data.docker.authz.allow' 2>/dev/null \
+  opa bench --format pretty -c 1 --count 1 -d policies/ --input policies/testdata/create-input.json \
+    'data.docker.authz.allow' 2>/dev/null \
     | grep -E "ns/op|samples|histogram_timer_rego_query_eval_ns_(p50|p99|mean)" || true
 fi
 
@@ -133,7 +140,8 @@ if [ "$PLUGIN" = yes ]; then
   pulumi config set-all --stack "$STACK" --path $(node -e 'const i = require("./.fleet/inventory.json"), h = i.hosts[0];
     for (const [k, v] of Object.entries({ name: h.name, host: h.address, port: h.port, privateKeyPath: i.keyPath }))
       console.log(`--plaintext\nhosts[0].${k}=${v}`)')
-  pulumi config set --stack "$STACK" --path 'hosts[0].hostKey' "$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].hostKey)')"
+  pulumi config set --stack "$STACK" --path 'hosts[0].hostKey' \
+    "$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].hostKey)')"
   pulumi config set --stack "$STACK" --path 'daemonConfig.insecure-registries[0]' localhost:5000
   pulumi up --yes --skip-preview --stack "$STACK" >/dev/null
   sock=$(node -e 'console.log(require("./.fleet/inventory.json").hosts[0].dockerSocket)')
@@ -142,7 +150,8 @@ if [ "$PLUGIN" = yes ]; then
   d pull -q "$img" >/dev/null
   measure() {
     local t n=200
-    t=$(ms); for _ in $(seq $n); do d ps -q >/dev/null; done; echo "  $1: docker ps     $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
+    t=$(ms); for _ in $(seq $n); do d ps -q >/dev/null; done
+    echo "  $1: docker ps     $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
     n=50; t=$(ms); for _ in $(seq $n); do d create -q --user 1000 "$img" true >/dev/null; done
     echo "  $1: docker create $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
     d ps -aq | xargs -r docker -H "unix://$sock" rm -f >/dev/null
@@ -156,9 +165,11 @@ if [ "$PLUGIN" = yes ]; then
   measure "with plugin   "
   loaded=$(plugin_rss)
   cfg=$(bash scripts/fleet.sh exec h1 cat /etc/docker/daemon.json)
-  bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+  bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json &&
+    kill -HUP $(cat /var/run/docker.pid) && sleep 1'
   measure "without plugin"
-  printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+  printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 \
+    sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
   # The plugin gives free memory back after 2 s without requests (-release-idle): both figures.
   echo "-- plugin RSS on h1: $loaded right after the calls with it, $(plugin_rss) idle (out of the request path since)"
 fi

@@ -44,18 +44,22 @@ kill_pids() { # SIGTERM, then SIGKILL what is left after a grace period
 # plugins under <id> at the top of each hierarchy.
 docker_ids() {
   # shellcheck disable=SC2010 # names only, and they are hex IDs: ls | grep is exact here
-  ls "$1"/containers "$1"/*.*/containers "$1"/plugins "$1"/*.*/plugins 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort -u || true
+  ls "$1"/containers "$1"/*.*/containers "$1"/plugins "$1"/*.*/plugins 2>/dev/null |
+    grep -E '^[0-9a-f]{64}$' | sort -u || true
 }
 docker_pids() {
   local id
-  for id in $(docker_ids "$1"); do cat /sys/fs/cgroup/*/docker/"$id"/cgroup.procs /sys/fs/cgroup/*/"$id"/cgroup.procs 2>/dev/null || true; done | sort -u
+  for id in $(docker_ids "$1"); do
+    cat /sys/fs/cgroup/*/docker/"$id"/cgroup.procs /sys/fs/cgroup/*/"$id"/cgroup.procs 2>/dev/null || true
+  done | sort -u
 }
 remove_docker_cgroups() { # a cgroup can be removed only once the kernel has let go of its last task: retry briefly
   local id ids; ids=$(docker_ids "$1")
   for _ in $(seq 1 30); do
     for id in $ids; do rmdir /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id" 2>/dev/null || true; done
     # shellcheck disable=SC2046 # one path per word, globs expanded on purpose
-    ls -d $(for id in $ids; do echo /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id"; done) >/dev/null 2>&1 || return 0
+    ls -d $(for id in $ids; do echo /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/*/"$id"; done) \
+      >/dev/null 2>&1 || return 0
     sleep 0.1
   done
 }
@@ -64,9 +68,11 @@ down_host() { # one host: its containers, then every process in its namespaces, 
   local ns=$1 h pids
   h=${ns#"$PREFIX"}
   if [ -S "$(docker_sock "$h")" ]; then # stop containers first: live-restore would keep them past dockerd
-    timeout 20 docker -H "unix://$(docker_sock "$h")" ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$(docker_sock "$h")" kill >/dev/null 2>&1 || true
+    timeout 20 docker -H "unix://$(docker_sock "$h")" ps -q 2>/dev/null |
+      xargs -r timeout 20 docker -H "unix://$(docker_sock "$h")" kill >/dev/null 2>&1 || true
   fi
-  mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null; [ -d "$FLEET/hosts/$h/docker" ] && docker_pids "$FLEET/hosts/$h/docker")
+  mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null; \
+    [ -d "$FLEET/hosts/$h/docker" ] && docker_pids "$FLEET/hosts/$h/docker")
   kill_pids "${pids[@]}"
   [ -d "$FLEET/hosts/$h/docker" ] && remove_docker_cgroups "$FLEET/hosts/$h/docker"
   ip netns delete "$ns" 2>/dev/null || true
@@ -90,12 +96,17 @@ down() {
     while mountpoint -q "$FLEET/ns"; do umount "$FLEET/ns" 2>/dev/null || umount -l "$FLEET/ns"; done
   fi
   # Mount namespaces an earlier fleet in another clone pinned (its hosts are gone with their network namespaces).
-  awk '$3 == "nsfs" && $2 ~ /\/\.fleet\/ns\/h[0-9]+$/ {print $2}' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null || true; done
-  awk '$2 ~ /\/\.fleet\/ns$/ {print $2}' /proc/mounts | sort -u | while read -r m; do [ "$m" = "$FLEET/ns" ] || umount "$m" 2>/dev/null || true; done
+  awk '$3 == "nsfs" && $2 ~ /\/\.fleet\/ns\/h[0-9]+$/ {print $2}' /proc/mounts |
+    while read -r m; do umount "$m" 2>/dev/null || true; done
+  awk '$2 ~ /\/\.fleet\/ns$/ {print $2}' /proc/mounts | sort -u |
+    while read -r m; do [ "$m" = "$FLEET/ns" ] || umount "$m" 2>/dev/null || true; done
   # Docker's vfs/overlay layers may still be mounted in the root namespace if a host was killed hard.
-  { grep -F " $FLEET/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -F " $FLEET/" /proc/mounts || true; } | awk '{print $2}' | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
   # dockerd made it; it goes once nothing is left in it (the kernel lets go of emptied cgroups a little later).
-  for _ in $(seq 1 30); do rmdir /sys/fs/cgroup/*/docker 2>/dev/null || true; ls -d /sys/fs/cgroup/*/docker >/dev/null 2>&1 || break; sleep 0.1; done
+  for _ in $(seq 1 30); do
+    rmdir /sys/fs/cgroup/*/docker 2>/dev/null || true; ls -d /sys/fs/cgroup/*/docker >/dev/null 2>&1 || break; sleep 0.1
+  done
   rm -rf "$FLEET/hosts" "$FLEET/ns" "$FLEET/inventory.json" "$FLEET"/*.sock
   say "down"
 }
@@ -187,7 +198,9 @@ EOF
     usermod -p "*" deploy; usermod -p "*" nosudo # key-only accounts, not locked ones (sshd refuses locked)
     echo "deploy ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/deploy; chmod 440 /etc/sudoers.d/deploy
     key=$(cat) # the controller key comes on stdin: the project folder may be hidden inside the host (e.g. under /tmp)
-    for u in root deploy nosudo; do printf "%s\n" "$key" > /etc/ssh/authorized_keys/$u; chmod 644 /etc/ssh/authorized_keys/$u; done
+    for u in root deploy nosudo; do
+      printf "%s\n" "$key" > /etc/ssh/authorized_keys/$u; chmod 644 /etc/ssh/authorized_keys/$u
+    done
     mkdir -p /etc/docker
     rm -f /etc/docker/daemon.json /etc/subuid- /etc/subgid-
     # This sandbox may not raise the hard open-files limit that Debian'"'"'s init script asks for: keep the
@@ -274,7 +287,10 @@ wait_docker() {
   fail "$h: dockerd did not become ready (log above)"
 }
 
-registry_has() { curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/$2"; }
+registry_has() {
+  curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://127.0.0.1:$REGISTRY_PORT/v2/$1/manifests/$2"
+}
 
 # A tiny test image (busybox) and our authorization plugin, pushed once; the registry keeps them across fleets.
 seed_registry() {
@@ -286,15 +302,19 @@ seed_registry() {
     cp /bin/busybox "$rootfs/bin/busybox"
     for a in sh ls cat echo id sleep true false touch mkdir rm ps wget env; do ln -s busybox "$rootfs/bin/$a"; done
     printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$rootfs/etc/passwd"
-    tar -C "$rootfs" -c . | docker -H "$sock" import -c 'CMD ["/bin/sh"]' - "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
+    tar -C "$rootfs" -c . |
+      docker -H "$sock" import -c 'CMD ["/bin/sh"]' - "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
     rm -rf "$rootfs"
     docker -H "$sock" push -q "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
     docker -H "$sock" rmi "localhost:$REGISTRY_PORT/hdh/busybox:1" >/dev/null
   fi
   local version sources; version=$(cat "$ROOT/plugin/VERSION" 2>/dev/null || true)
   # The registry outlives fleets: push again whenever the plugin's sources changed, not only for a new version.
-  sources=$(cd "$ROOT/plugin" && find . -path ./dist -prune -o -type f -print | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
-  if [ -n "$version" ] && [ -x "$ROOT/plugin/push.sh" ] && { ! registry_has hdh/opa-authz "$version" || [ "$(cat "$FLEET/registry/plugin.sources" 2>/dev/null)" != "$sources" ]; }; then
+  sources=$(cd "$ROOT/plugin" && find . -path ./dist -prune -o -type f -print | sort | xargs sha256sum |
+    sha256sum | cut -d' ' -f1)
+  if [ -n "$version" ] && [ -x "$ROOT/plugin/push.sh" ] \
+    && { ! registry_has hdh/opa-authz "$version" \
+      || [ "$(cat "$FLEET/registry/plugin.sources" 2>/dev/null)" != "$sources" ]; }; then
     say "pushing localhost:$REGISTRY_PORT/hdh/opa-authz:$version"
     DOCKER_HOST="$sock" bash "$ROOT/plugin/push.sh" "localhost:$REGISTRY_PORT/hdh/opa-authz:$version" >&2
     echo "$sources" > "$FLEET/registry/plugin.sources"
@@ -304,11 +324,14 @@ seed_registry() {
 write_inventory() {
   local n=$1 i h sep=""
   {
-    echo '{ "registry": "localhost:'"$REGISTRY_PORT"'", "keyPath": "'"$FLEET/keys/id_ed25519"'", "bastion": "h1", "hosts": ['
+    echo '{ "registry": "localhost:'"$REGISTRY_PORT"'", "keyPath": "'"$FLEET/keys/id_ed25519"'",' \
+      '"bastion": "h1", "hosts": ['
     for i in $(seq 1 "$n"); do
       h="h$i"
-      printf '%s  { "name": "%s", "address": "127.0.0.1", "port": %d, "bastionPort": %d, "users": ["root", "deploy"], "hostKey": "%s", "dockerSocket": "%s" }\n' \
-        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) $((BASTION_PORT_BASE + i)) "$(cut -d' ' -f1,2 "$FLEET/keys/host-$h.pub")" "$(docker_sock "$h")"
+      printf '%s  { "name": "%s", "address": "127.0.0.1", "port": %d, "bastionPort": %d,' \
+        "$sep" "$h" $((SSH_PORT_BASE + i - 1)) $((BASTION_PORT_BASE + i))
+      printf ' "users": ["root", "deploy"], "hostKey": "%s", "dockerSocket": "%s" }\n' \
+        "$(cut -d' ' -f1,2 "$FLEET/keys/host-$h.pub")" "$(docker_sock "$h")"
       sep=","
     done
     echo '] }'
@@ -319,7 +342,9 @@ write_inventory() {
 up() {
   local n=${1:-${HDH_FLEET_SIZE:-6}} i
   [ "$(id -u)" = 0 ] || fail "must run as root (network and mount namespaces)"
-  for t in docker-registry dockerd sshd socat nsenter unshare tini; do command -v "$t" >/dev/null || fail "$t is missing: run npm run setup"; done
+  for t in docker-registry dockerd sshd socat nsenter unshare tini; do
+    command -v "$t" >/dev/null || fail "$t is missing: run npm run setup"
+  done
   down >/dev/null 2>&1 || true
   mkdir -p "$FLEET/ns" "$FLEET/pids"
   mount --bind "$FLEET/ns" "$FLEET/ns"; mount --make-private "$FLEET/ns"
@@ -337,7 +362,8 @@ status() {
   local ns h
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX" || true); do
     h=${ns#"$PREFIX"}
-    printf '%s docker=%s\n' "$h" "$(docker -H "unix://$(docker_sock "$h")" version -f '{{.Server.Version}}' 2>/dev/null || echo down)"
+    printf '%s docker=%s\n' "$h" \
+      "$(docker -H "unix://$(docker_sock "$h")" version -f '{{.Server.Version}}' 2>/dev/null || echo down)"
   done
 }
 

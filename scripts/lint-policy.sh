@@ -16,7 +16,8 @@ OPA=${OPA:-}
 if [ -z "$OPA" ]; then
   if [ -x "$ROOT/.tools/bin/opa" ]; then OPA=$ROOT/.tools/bin/opa; else OPA=$(command -v opa || true); fi
 fi
-[ -n "$OPA" ] && [ -x "$OPA" ] || { echo "lint-policy: opa not found: run npm run setup (or set OPA=/path/to/opa)" >&2; exit 1; }
+[ -n "$OPA" ] && [ -x "$OPA" ] \
+  || { echo "lint-policy: opa not found: run npm run setup (or set OPA=/path/to/opa)" >&2; exit 1; }
 
 echo "lint-policy: $("$OPA" version | head -1), policy folder $DIR"
 
@@ -39,8 +40,9 @@ trap 'rm -f "$report"' EXIT
 "$OPA" test --coverage --format=json "$DIR" > "$report"
 coverage=$("$OPA" eval --stdin-input --format raw 'input.coverage' < "$report")
 echo "lint-policy: coverage: ${coverage}%"
-uncovered=$("$OPA" eval --stdin-input --format raw \
-  'concat("\n", sort([sprintf("  %s:%d", [file, r.start.row]) | some file, f in input.files; some r in object.get(f, "not_covered", [])]))' < "$report")
+uncovered_query='concat("\n", sort([sprintf("  %s:%d", [file, r.start.row]) | some file, f in input.files;'
+uncovered_query+=' some r in object.get(f, "not_covered", [])]))'
+uncovered=$("$OPA" eval --stdin-input --format raw "$uncovered_query" < "$report")
 [ -n "$uncovered" ] && printf 'lint-policy: lines not covered:\n%s\n' "$uncovered"
 awk -v c="$coverage" -v min="$MIN_COVERAGE" 'BEGIN { exit !(c + 0 >= min + 0) }' \
   || { echo "lint-policy: coverage ${coverage}% is below ${MIN_COVERAGE}%" >&2; exit 1; }
@@ -52,6 +54,9 @@ ids=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --forma
 named=$("$OPA" inspect -a --format json "$DIR" | "$OPA" eval --stdin-input --format raw \
   'count([a | some a in input.annotations; a.path[3].value == "deny"; is_string(a.annotations.custom.id)])')
 known=$("$OPA" eval --format raw -d "$DIR" 'concat(" ", sort(data.docker.authz_test._all_rules))')
-[ "$named" = "$rules" ] || { echo "lint-policy: $rules deny rules, $named with # METADATA custom.id (fix: annotate each)" >&2; exit 1; }
-[ "$ids" = "$known" ] || { echo "lint-policy: rule ids in # METADATA ($ids) differ from _all_rules in routes_test.rego ($known)" >&2; exit 1; }
+[ "$named" = "$rules" ] \
+  || { echo "lint-policy: $rules deny rules, $named with # METADATA custom.id (fix: annotate each)" >&2; exit 1; }
+[ "$ids" = "$known" ] || {
+  echo "lint-policy: rule ids in # METADATA ($ids) differ from _all_rules in routes_test.rego ($known)" >&2; exit 1
+}
 echo "lint-policy: rule ids: $rules deny rules, each with custom.id; $(echo "$ids" | wc -w) ids, as in _all_rules"

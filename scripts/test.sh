@@ -12,4 +12,5 @@ jest --selectProjects unit --json --outputFile="$results/unit.json"
 jest --selectProjects e2e --runInBand --testTimeout=1200000 --json --outputFile="$results/e2e.json"
 node -e 'const r = process.argv.slice(1).map((f) => require(f));
   const n = (k) => r.reduce((s, x) => s + x[k], 0);
-  console.log(`jest: ${n("numPassedTests")} passed, ${n("numFailedTests")} failed`);' "$results/unit.json" "$results/e2e.json"
+  console.log(`jest: ${n("numPassedTests")} passed, ${n("numFailedTests")} failed`);' \
+  "$results/unit.json" "$results/e2e.json"

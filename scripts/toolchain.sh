@@ -15,17 +15,20 @@ fail() { echo "toolchain: $1: $2" >&2; exit 1; }
 step() { echo "toolchain: $*" >&2; }
 
 debian_packages() {
-  local pkgs=(docker.io openssh-server openssh-client socat iproute2 uidmap docker-registry busybox-static util-linux procps psmisc sudo curl
-    shellcheck)
+  local pkgs=(docker.io openssh-server openssh-client socat iproute2 uidmap docker-registry busybox-static util-linux
+    procps psmisc sudo curl shellcheck)
   local missing=()
-  for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   step "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null || fail apt-get "apt-get update failed"
   # policy-rc.d keeps Debian from starting the machine-wide dockerd/sshd/registry: the fleet runs its own.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { rm -f /usr/sbin/policy-rc.d; fail apt-get "could not install ${missing[*]}"; }
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { rm -f /usr/sbin/policy-rc.d; fail apt-get "could not install ${missing[*]}"; }
   rm -f /usr/sbin/policy-rc.d
 }
 
@@ -38,11 +41,13 @@ pulumi_cli() {
     ( cd "$mod"
       [ -f go.mod ] || go mod init hdh/pulumi-build >/dev/null 2>&1
       go mod edit -replace github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
-      go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" >/dev/null 2>go-get.log \
+      go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION" \
+        "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" >/dev/null 2>go-get.log \
         || { tail -5 go-get.log >&2; exit 1; }
       CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
         -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-        -o "$out.tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>build.log || { tail -20 build.log >&2; exit 1; }
+        -o "$out.tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>build.log \
+        || { tail -20 build.log >&2; exit 1; }
     ) || fail pulumi "go build of github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION failed"
     mv "$out.tmp" "$out"
   fi

@@ -100,9 +100,11 @@ list_locks() {
       local prefix; prefix=$(printf '%s' "$url" | sed -e 's#^postgres://[^/]*##' -e 's#?.*##' -e 's#^/##')
       [ -n "$prefix" ] && prefix="$prefix/"
       pg_query "select 'postgres://' || key, convert_from(decode(data->>'data', 'base64'), 'UTF8') from %TABLE%
-                where starts_with(key, :'p') order by key" -v p="$prefix.pulumi/locks/organization/$project/$stack/" -F $'\t' \
+                where starts_with(key, :'p') order by key" \
+        -v p="$prefix.pulumi/locks/organization/$project/$stack/" -F $'\t' \
         || die "cannot read the locks from the backend (psql failed)" ;;
-    *) die "status reads file:// and postgres:// backends; for $url the CLI's own refusal names the holder (use lock.sh run)" ;;
+    *) die "status reads file:// and postgres:// backends; for $url the CLI's own refusal names the holder" \
+         "(use lock.sh run)" ;;
   esac
 }
 
@@ -112,7 +114,9 @@ project_name() { sed -n 's/^name: *\([^ #]*\).*/\1/p' Pulumi.yaml 2>/dev/null | 
 current_stack() { pulumi stack --show-name 2>/dev/null; }
 
 way_out() { # STACK
-  echo "way out: check nothing runs on the stack, then \`scripts/backend/lock.sh clear --stack $1\` (it runs the CLI's own \`pulumi cancel --stack $1 --yes\`, which deletes the stack's lock files), then \`pulumi refresh --stack $1 --clear-pending-creates --yes\` to reconcile what the killed run left half-done"
+  echo "way out: check nothing runs on the stack, then \`scripts/backend/lock.sh clear --stack $1\`" \
+    "(it runs the CLI's own \`pulumi cancel --stack $1 --yes\`, which deletes the stack's lock files)," \
+    "then \`pulumi refresh --stack $1 --clear-pending-creates --yes\` to reconcile what the killed run left half-done"
 }
 
 describe() { # USER HOST PID TS -> sets DESC (one line) and STATE (alive|dead|old|unknown)
@@ -180,7 +184,8 @@ cmd_run() {
       say "stack '$stack' is locked; waiting (${waited}s of ${WAIT}s):"; printf '%s' "$holders" >&2
       sleep "$POLL"; quick=0; continue
     fi
-    say "stack '$stack' is locked; refused$([ "$WAIT" -gt 0 ] && echo " after waiting ${waited}s"):"; printf '%s' "$holders" >&2
+    say "stack '$stack' is locked; refused$([ "$WAIT" -gt 0 ] && echo " after waiting ${waited}s"):"
+    printf '%s' "$holders" >&2
     say "wait for that run to end, or set HDH_LOCK_WAIT=SECONDS to wait for it"
     return $EX_HELD
   done
@@ -211,7 +216,8 @@ cmd_status() {
   while IFS=$'\t' read -r key json; do
     [ -n "$key" ] || continue
     n=$((n + 1))
-    describe "$(json_field "$json" username)" "$(json_field "$json" hostname)" "$(json_field "$json" pid)" "$(json_field "$json" timestamp)"
+    describe "$(json_field "$json" username)" "$(json_field "$json" hostname)" \
+      "$(json_field "$json" pid)" "$(json_field "$json" timestamp)"
     echo "lock: stack '$STACK' $DESC"
     case $STATE in dead|old) [ $worst = 0 ] && worst=$EX_STALE ;; *) worst=$EX_HELD ;; esac
   done <<< "$locks"
@@ -226,7 +232,8 @@ cmd_clear() {
   printf '%s\n' "$out" | grep -v '^lock: way out' >&2
   case $rc in
     0) return 0 ;;
-    "$EX_HELD") [ $FORCE = 1 ] || { say "refusing: the holder may still be running (--force to remove it anyway)"; return $EX_HELD; } ;;
+    "$EX_HELD") [ $FORCE = 1 ] \
+      || { say "refusing: the holder may still be running (--force to remove it anyway)"; return $EX_HELD; } ;;
   esac
   pulumi cancel --stack "$STACK" --yes >&2 || return 1
   cmd_status --stack "$STACK" >/dev/null; rc=$?

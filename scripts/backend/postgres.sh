@@ -43,7 +43,9 @@ install_postgres() {
   export DEBIAN_FRONTEND=noninteractive
   # policy-rc.d keeps Debian from starting its machine-wide cluster on 5432: we run our own.
   local ours=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; ours=1; fi
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; ours=1
+  fi
   if ! apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1; then
     apt-get update -qq >/dev/null 2>&1 || true
     apt-get install -y -qq --no-install-recommends postgresql >/dev/null \

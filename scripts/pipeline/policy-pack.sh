@@ -24,16 +24,19 @@ while [ $# -gt 0 ]; do
     --cwd|-C) cwd=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    *) die "unknown argument '$1' (usage: policy-pack.sh --stack NAME [--cwd DIR] [--config FILE] [-- PREVIEW_ARGS...])" ;;
+    *) die "unknown argument '$1'" \
+         "(usage: policy-pack.sh --stack NAME [--cwd DIR] [--config FILE] [-- PREVIEW_ARGS...])" ;;
   esac
 done
 [ -n "$stack" ] || die "--stack is required"
 [ -f "$cwd/Pulumi.yaml" ] || die "no Pulumi.yaml in $cwd"
 [ -z "$config" ] || [ -f "$config" ] || die "no pack config file $config"
 
-if [ ! -d "$PACK/node_modules/@pulumi/policy" ] || [ "$PACK/package-lock.json" -nt "$PACK/node_modules/.package-lock.json" ]; then
+if [ ! -d "$PACK/node_modules/@pulumi/policy" ] \
+  || [ "$PACK/package-lock.json" -nt "$PACK/node_modules/.package-lock.json" ]; then
   echo "policy-pack: installing the pack's dependencies (npm ci in policypack/)" >&2
-  (cd "$PACK" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in policypack/ failed"
+  (cd "$PACK" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci in policypack/ failed"
 fi
 
 args=(preview --stack "$stack" --policy-pack "$PACK" --non-interactive --color never)
@@ -59,7 +62,8 @@ if [ -n "$summary" ]; then
   printf '%s\n' "$summary" | sed 's/^/  /' >&2
 fi
 if [ "$rc" != 0 ]; then
-  [ "$mandatory" -gt 0 ] && echo "policy-pack: blocked by mandatory policies" >&2 || echo "policy-pack: the preview failed (exit $rc)" >&2
+  [ "$mandatory" -gt 0 ] && echo "policy-pack: blocked by mandatory policies" >&2 \
+    || echo "policy-pack: the preview failed (exit $rc)" >&2
   exit 1
 fi
 echo "policy-pack: stack $stack complies$([ "$advisory" -gt 0 ] && echo " (with $advisory advisory)")" >&2

@@ -53,16 +53,24 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("opa-authz", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.socket, "socket", DefaultSocket, "unix socket to serve the plugin API on")
-	fs.StringVar(&o.policyDir, "policy-dir", policy.DefaultDir, "folder of the policy: every .rego file and data.json under it is loaded")
+	fs.StringVar(&o.policyDir, "policy-dir", policy.DefaultDir,
+		"folder of the policy: every .rego file and data.json under it is loaded")
 	fs.StringVar(&o.query, "query", policy.DefaultQuery, "decision query: a request is allowed only when it gives true")
-	fs.StringVar(&o.denyQuery, "deny-query", policy.DefaultDenyQuery, "query giving the messages of a refusal (empty: none)")
-	fs.IntVar(&o.maxBody, "max-body-bytes", input.DefaultMaxBodyBytes, "largest request body parsed for the policy; a larger one is null")
-	fs.StringVar(&o.hostRoot, "host-root", "", "folder where the host's root is mounted, to resolve bind sources through symlinks (empty: lexical only)")
-	fs.DurationVar(&o.evalTimeout, "eval-timeout", 5*time.Second, "time limit of one decision; past it the request is refused")
-	fs.DurationVar(&o.recheck, "recheck-interval", 0, "least time between two checks of the policy folder for changes (0: before every decision)")
-	fs.BoolVar(&o.strict, "strict-builtin-errors", false, "refuse the request when a built-in function fails (default: the expression is undefined, as in opa eval)")
+	fs.StringVar(&o.denyQuery, "deny-query", policy.DefaultDenyQuery,
+		"query giving the messages of a refusal (empty: none)")
+	fs.IntVar(&o.maxBody, "max-body-bytes", input.DefaultMaxBodyBytes,
+		"largest request body parsed for the policy; a larger one is null")
+	fs.StringVar(&o.hostRoot, "host-root", "",
+		"folder where the host's root is mounted, to resolve bind sources through symlinks (empty: lexical only)")
+	fs.DurationVar(&o.evalTimeout, "eval-timeout", 5*time.Second,
+		"time limit of one decision; past it the request is refused")
+	fs.DurationVar(&o.recheck, "recheck-interval", 0,
+		"least time between two checks of the policy folder for changes (0: before every decision)")
+	fs.BoolVar(&o.strict, "strict-builtin-errors", false,
+		"refuse the request when a built-in function fails (default: the expression is undefined, as in opa eval)")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not write the decision log")
-	fs.DurationVar(&o.releaseIdle, "release-idle", 2*time.Second, "give free memory back to the system after this long without requests (0: never)")
+	fs.DurationVar(&o.releaseIdle, "release-idle", 2*time.Second,
+		"give free memory back to the system after this long without requests (0: never)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -43,7 +43,8 @@ func TestParseFlags(t *testing.T) {
 		o.denyQuery != "data.docker.authz.deny" || o.quiet || o.maxBody != 1<<20 {
 		t.Errorf("defaults = %+v", o)
 	}
-	o, err = parseFlags(strings.Fields("-quiet -query data.x.allow -deny-query= --policy-dir /p -recheck-interval 2s"), io.Discard)
+	o, err = parseFlags(
+		strings.Fields("-quiet -query data.x.allow -deny-query= --policy-dir /p -recheck-interval 2s"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,8 @@ func TestServeOnSocket(t *testing.T) {
 	if err := os.MkdirAll(policies, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rego := "package docker.authz\ndefault allow := false\nallow if input.Method == \"GET\"\ndeny contains \"only GET (rule get)\" if input.Method != \"GET\"\n"
+	rego := "package docker.authz\ndefault allow := false\nallow if input.Method == \"GET\"\n" +
+		"deny contains \"only GET (rule get)\" if input.Method != \"GET\"\n"
 	if err := os.WriteFile(filepath.Join(policies, "authz.rego"), []byte(rego), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +119,13 @@ func TestServeOnSocket(t *testing.T) {
 	if out := call("/Plugin.Activate", ""); out["Implements"].([]any)[0] != "authz" {
 		t.Errorf("Activate = %v", out)
 	}
-	if out := call("/AuthZPlugin.AuthZReq", `{"RequestMethod":"GET","RequestURI":"/v1.41/containers/json"}`); out["Allow"] != true {
+	if out := call("/AuthZPlugin.AuthZReq",
+		`{"RequestMethod":"GET","RequestURI":"/v1.41/containers/json"}`); out["Allow"] != true {
 		t.Errorf("GET = %v, want allow", out)
 	}
-	if out := call("/AuthZPlugin.AuthZReq", `{"RequestMethod":"DELETE","RequestURI":"/v1.41/containers/x"}`); out["Allow"] != false || out["Msg"] != "only GET (rule get)" {
+	if out := call("/AuthZPlugin.AuthZReq",
+		`{"RequestMethod":"DELETE","RequestURI":"/v1.41/containers/x"}`); out["Allow"] != false ||
+		out["Msg"] != "only GET (rule get)" {
 		t.Errorf("DELETE = %v, want refusal with the rule's message", out)
 	}
 	if fi, err := os.Stat(socket); err != nil || fi.Mode().Perm() != 0o600 {
@@ -139,7 +144,8 @@ func TestServeOnSocket(t *testing.T) {
 	if _, err := os.Stat(socket); !os.IsNotExist(err) {
 		t.Errorf("socket left behind: %v", err)
 	}
-	for _, want := range []string{`"msg":"opa-authz started"`, `"msg":"policy loaded"`, `"decision":"deny"`, `"messages":["only GET (rule get)"]`} {
+	for _, want := range []string{`"msg":"opa-authz started"`, `"msg":"policy loaded"`, `"decision":"deny"`,
+		`"messages":["only GET (rule get)"]`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs.String())
 		}

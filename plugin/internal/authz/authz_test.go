@@ -87,7 +87,8 @@ func TestAuthZReq(t *testing.T) {
 	create := readTestdata(t, "create-request.json")
 	privileged := bytes.Replace(create, []byte(`"Privileged": false`), []byte(`"Privileged": true`), 1)
 	root := bytes.Replace(privileged, []byte(`"User": "1000"`), []byte(`"User": "0:0"`), 1)
-	hostBind := bytes.Replace(create, []byte(`"/srv/shared/config:/config:ro"`), []byte(`"/srv/shared/../../etc:/config:ro"`), 1)
+	hostBind := bytes.Replace(create, []byte(`"/srv/shared/config:/config:ro"`),
+		[]byte(`"/srv/shared/../../etc:/config:ro"`), 1)
 	tests := []struct {
 		name  string
 		req   Request
@@ -194,7 +195,8 @@ func TestAuthZReqFailsClosed(t *testing.T) {
 	if out["Allow"] != false || !strings.Contains(out["Msg"].(string), "no .rego file in "+dir) {
 		t.Fatalf("empty policy folder: answer %v, want a refusal naming the cause", out)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "authz.rego"), []byte("package docker.authz\nallow := true\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "authz.rego"), []byte("package docker.authz\nallow := true\n"),
+		0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, out = post(t, h, PathRequest, ping); out["Allow"] != true {
@@ -222,7 +224,8 @@ func TestDecisionLog(t *testing.T) {
 	post(t, h, PathRequest, encode(t, Request{User: "alice", UserAuthNMethod: "TLS", RequestMethod: "POST",
 		RequestURI: "/v1.41/containers/create?name=web", RequestHeaders: headers, RequestBody: create}))
 	post(t, h, PathRequest, encode(t, Request{RequestMethod: "POST",
-		RequestURI: "/v1.41/build?buildargs=%7B%22TOKEN%22%3A%22buildarg-secret%22%7D", RequestHeaders: headers, RequestBody: privileged}))
+		RequestURI:     "/v1.41/build?buildargs=%7B%22TOKEN%22%3A%22buildarg-secret%22%7D",
+		RequestHeaders: headers, RequestBody: privileged}))
 
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 	if len(lines) != 2 {
@@ -250,7 +253,8 @@ func TestDecisionLog(t *testing.T) {
 	if second["path"] != "/v1.41/build" {
 		t.Errorf("second record = %v", second)
 	}
-	for _, secret := range []string{"not-a-real-secret", "API_TOKEN", "header-value-secret", "User-Agent", "buildarg-secret", "alpine"} {
+	for _, secret := range []string{"not-a-real-secret", "API_TOKEN", "header-value-secret", "User-Agent",
+		"buildarg-secret", "alpine"} {
 		if strings.Contains(log.String(), secret) {
 			t.Errorf("decision log contains %q:\n%s", secret, log.String())
 		}
@@ -262,7 +266,8 @@ func TestDecisionLogDeniedCreate(t *testing.T) {
 	h := newServer(t, testPolicy, &log).Handler()
 	create := readTestdata(t, "create-request.json")
 	privileged := bytes.Replace(create, []byte(`"Privileged": false`), []byte(`"Privileged": true`), 1)
-	post(t, h, PathRequest, encode(t, Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/create", RequestBody: privileged}))
+	post(t, h, PathRequest, encode(t, Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/create",
+		RequestBody: privileged}))
 	var rec map[string]any
 	if err := json.Unmarshal(log.Bytes(), &rec); err != nil {
 		t.Fatal(err)

@@ -143,10 +143,12 @@ func (e *Engine) decide(ctx context.Context, p *prepared, input ast.Value) Decis
 		return Deny(ReasonEvalError, "policy evaluation failed: "+oneLine(err.Error()))
 	}
 	if len(rs) == 0 {
-		return Deny(ReasonUndefined, fmt.Sprintf("policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query))
+		return Deny(ReasonUndefined, fmt.Sprintf(
+			"policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query))
 	}
 	if len(rs) > 1 || len(rs[0].Expressions) != 1 {
-		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs)))
+		return Deny(ReasonNotBoolean,
+			fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs)))
 	}
 	v := rs[0].Expressions[0].Value
 	allow, ok := v.(bool)
@@ -166,10 +168,12 @@ func (e *Engine) decideAtOnce(ctx context.Context, p *prepared, input ast.Value)
 		return Decision{}, false
 	}
 	if len(rs) == 0 {
-		return Deny(ReasonUndefined, fmt.Sprintf("policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query)), true
+		return Deny(ReasonUndefined, fmt.Sprintf(
+			"policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query)), true
 	}
 	if len(rs) > 1 {
-		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs))), true
+		return Deny(ReasonNotBoolean,
+			fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs))), true
 	}
 	v := rs[0].Bindings[allowVar]
 	allow, ok := v.(bool)

@@ -163,11 +163,12 @@ reasons := ["not ok"] if not input.ok
 			message: "not ok",
 		},
 		{
-			name:    "undefined decision",
-			files:   map[string]string{"authz.rego": "package docker.authz\nallow if input.Method == \"GET\"\n"},
-			input:   `{"Method":"POST"}`,
-			reason:  ReasonUndefined,
-			message: "policy decision data.docker.authz.allow is undefined (is the policy in the right package, with a default?)",
+			name:   "undefined decision",
+			files:  map[string]string{"authz.rego": "package docker.authz\nallow if input.Method == \"GET\"\n"},
+			input:  `{"Method":"POST"}`,
+			reason: ReasonUndefined,
+			message: "policy decision data.docker.authz.allow is undefined " +
+				"(is the policy in the right package, with a default?)",
 		},
 		{
 			name:    "wrong package: undefined",
@@ -184,22 +185,29 @@ reasons := ["not ok"] if not input.ok
 			message: `policy decision data.docker.authz.allow is not a boolean: "yes"`,
 		},
 		{
-			name:    "evaluation error",
-			files:   map[string]string{"authz.rego": "package docker.authz\nallow := x if x := input.a\nallow := y if y := input.b\n"},
+			name: "evaluation error",
+			files: map[string]string{
+				"authz.rego": "package docker.authz\nallow := x if x := input.a\nallow := y if y := input.b\n",
+			},
 			input:   `{"a":true,"b":false}`,
 			reason:  ReasonEvalError,
 			message: "~policy evaluation failed: ",
 		},
 		{
-			name:    "denied, deny evaluation error: generic message",
-			files:   map[string]string{"authz.rego": "package docker.authz\ndefault allow := false\ndeny := x if x := input.a\ndeny := y if y := input.b\n"},
+			name: "denied, deny evaluation error: generic message",
+			files: map[string]string{
+				"authz.rego": "package docker.authz\ndefault allow := false\n" +
+					"deny := x if x := input.a\ndeny := y if y := input.b\n",
+			},
 			input:   `{"a":["one"],"b":["two"]}`,
 			reason:  ReasonDenied,
 			message: "~request denied by policy (data.docker.authz.allow is false); deny messages unavailable: ",
 		},
 		{
-			name:   "allowed, deny evaluation error: not evaluated",
-			files:  map[string]string{"authz.rego": "package docker.authz\nallow := true\ndeny := x if x := input.a\ndeny := y if y := input.b\n"},
+			name: "allowed, deny evaluation error: not evaluated",
+			files: map[string]string{
+				"authz.rego": "package docker.authz\nallow := true\ndeny := x if x := input.a\ndeny := y if y := input.b\n",
+			},
 			input:  `{"a":["one"],"b":["two"]}`,
 			allow:  true,
 			reason: ReasonAllowed,
@@ -258,7 +266,8 @@ reasons := ["not ok"] if not input.ok
 		{
 			name: "data.json at the root and in a subfolder",
 			files: map[string]string{
-				"authz.rego":           "package docker.authz\nallow if { data.a.x == 1; data.docker.cfg.y == 2 }\ndefault allow := false\n",
+				"authz.rego": "package docker.authz\nallow if { data.a.x == 1; data.docker.cfg.y == 2 }\n" +
+					"default allow := false\n",
 				"data.json":            `{"a":{"x":1}}`,
 				"docker/cfg/data.json": `{"y":2}`,
 			},
@@ -322,7 +331,8 @@ reasons := ["not ok"] if not input.ok
 			e := newEngine(t, dir, mods...)
 			d := e.Decide(context.Background(), value(t, tt.input))
 			if d.Allow != tt.allow || d.Reason != tt.reason {
-				t.Fatalf("decision = allow %v, reason %s (%q); want allow %v, reason %s", d.Allow, d.Reason, d.Message(), tt.allow, tt.reason)
+				t.Fatalf("decision = allow %v, reason %s (%q); want allow %v, reason %s",
+					d.Allow, d.Reason, d.Message(), tt.allow, tt.reason)
 			}
 			checkMessage(t, d, tt.message)
 		})

@@ -35,7 +35,8 @@ func TestReload(t *testing.T) {
 		t.Helper()
 		d := e.Decide(ctx, get)
 		if d.Allow != allow || d.Reason != reason {
-			t.Fatalf("%s: decision = allow %v, reason %s (%q); want allow %v, reason %s", name, d.Allow, d.Reason, d.Message(), allow, reason)
+			t.Fatalf("%s: decision = allow %v, reason %s (%q); want allow %v, reason %s",
+				name, d.Allow, d.Reason, d.Message(), allow, reason)
 		}
 		checkMessage(t, d, msg)
 		if got := e.Compiles(); got != compiles {
@@ -60,7 +61,9 @@ func TestReload(t *testing.T) {
 	step("removed", false, ReasonUnavailable, "~no .rego file", 5)
 	write(basePolicy)
 	step("restored", true, ReasonAllowed, "", 6)
-	writeFiles(t, dir, map[string]string{"deny_get.rego": "package docker.authz\ndeny contains \"no GET (rule get)\" if input.Method == \"GET\"\n"})
+	writeFiles(t, dir, map[string]string{
+		"deny_get.rego": "package docker.authz\ndeny contains \"no GET (rule get)\" if input.Method == \"GET\"\n",
+	})
 	step("module added (allow still decides)", true, ReasonAllowed, "", 7)
 	write(strings.Replace(basePolicy, `allow if input.Method == "GET"`, `allow if count(deny) == 0`, 1))
 	step("allow follows deny", false, ReasonDenied, "no GET (rule get)", 8)
