@@ -142,18 +142,12 @@ func (e *Engine) decide(ctx context.Context, p *prepared, input ast.Value) Decis
 	if err != nil {
 		return Deny(ReasonEvalError, "policy evaluation failed: "+oneLine(err.Error()))
 	}
-	if len(rs) == 0 {
-		return Deny(ReasonUndefined, fmt.Sprintf(
-			"policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query))
+	if len(rs) == 1 && len(rs[0].Expressions) != 1 {
+		return e.notOneBoolean(len(rs))
 	}
-	if len(rs) > 1 || len(rs[0].Expressions) != 1 {
-		return Deny(ReasonNotBoolean,
-			fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs)))
-	}
-	v := rs[0].Expressions[0].Value
-	allow, ok := v.(bool)
-	if !ok {
-		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s is not a boolean: %s", e.cfg.Query, shortJSON(v)))
+	allow, refusal, decided := e.interpret(rs, func(r rego.Result) any { return r.Expressions[0].Value })
+	if decided {
+		return refusal
 	}
 	if allow {
 		return Decision{Allow: true, Reason: ReasonAllowed}
@@ -167,18 +161,9 @@ func (e *Engine) decideAtOnce(ctx context.Context, p *prepared, input ast.Value)
 	if err != nil {
 		return Decision{}, false
 	}
-	if len(rs) == 0 {
-		return Deny(ReasonUndefined, fmt.Sprintf(
-			"policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query)), true
-	}
-	if len(rs) > 1 {
-		return Deny(ReasonNotBoolean,
-			fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, len(rs))), true
-	}
-	v := rs[0].Bindings[allowVar]
-	allow, ok := v.(bool)
-	if !ok {
-		return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s is not a boolean: %s", e.cfg.Query, shortJSON(v))), true
+	allow, refusal, decided := e.interpret(rs, func(r rego.Result) any { return r.Bindings[allowVar] })
+	if decided {
+		return refusal, true
 	}
 	if allow {
 		return Decision{Allow: true, Reason: ReasonAllowed}, true
@@ -191,10 +176,36 @@ func (e *Engine) decideAtOnce(ctx context.Context, p *prepared, input ast.Value)
 	return Decision{Reason: ReasonDenied, Messages: sortedMessages(msgs, e.cfg.Query)}, true
 }
 
+// interpret reads the decision of a query's results, value picking it from
+// the one result: allow when it is a boolean, else (decided) the refusal that
+// says why it is not one.
+func (e *Engine) interpret(
+	rs rego.ResultSet, value func(rego.Result) any,
+) (allow bool, refusal Decision, decided bool) {
+	if len(rs) == 0 {
+		return false, Deny(ReasonUndefined, fmt.Sprintf(
+			"policy decision %s is undefined (is the policy in the right package, with a default?)", e.cfg.Query)), true
+	}
+	if len(rs) > 1 {
+		return false, e.notOneBoolean(len(rs)), true
+	}
+	v := value(rs[0])
+	allow, ok := v.(bool)
+	if !ok {
+		return false, Deny(ReasonNotBoolean,
+			fmt.Sprintf("policy decision %s is not a boolean: %s", e.cfg.Query, shortJSON(v))), true
+	}
+	return allow, Decision{}, false
+}
+
+func (e *Engine) notOneBoolean(n int) Decision {
+	return Deny(ReasonNotBoolean, fmt.Sprintf("policy decision %s gave %d results, not one boolean", e.cfg.Query, n))
+}
+
 // denyMessages gives the sorted messages of the deny query, or a generic
 // message when there are none.
 func (e *Engine) denyMessages(ctx context.Context, p *prepared, input ast.Value) []string {
-	generic := fmt.Sprintf("request denied by policy (%s is false)", e.cfg.Query)
+	generic := genericRefusal(e.cfg.Query)
 	if p.deny == nil {
 		return []string{generic}
 	}

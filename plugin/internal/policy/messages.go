@@ -16,10 +16,15 @@ import (
 // message when there are none.
 func sortedMessages(msgs []string, query string) []string {
 	if len(msgs) == 0 {
-		return []string{fmt.Sprintf("request denied by policy (%s is false)", query)}
+		return []string{genericRefusal(query)}
 	}
 	sort.Strings(msgs)
 	return compact(msgs)
+}
+
+// genericRefusal is the message of a refusal that names no rule.
+func genericRefusal(query string) string {
+	return fmt.Sprintf("request denied by policy (%s is false)", query)
 }
 
 // messages turns a deny result into strings: a set or array gives one
