@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { JsonObject, JsonValue, hardenedDefaults, managedDaemonSettings } from "./plan/daemonConfig";
 import { checked } from "./errors";
 import { HostInputError } from "./plan/errors";
+import { unverifiedHops } from "./plan/connection";
+import { dedicatedDirectory } from "./plan/policyFolder";
 import { assertPolicyCompiles, DEFAULT_POLICY_DIR, loadPolicyFiles, mergePolicyData } from "./policy/localPolicy";
 import { Authorization, DaemonConfig, DockerPlugin, SubordinateIds } from "./providers/hostResources";
 import { packageFile } from "./packagePaths";
@@ -108,37 +109,6 @@ export interface HardenedDockerHostArgs {
     policyFiles?: Record<string, string>;
 }
 
-/** Folders that are never a policy folder: the policy folder is ours alone (other files in it are removed). */
-const SHARED_DIRECTORIES = new Set([
-    "/",
-    "/etc",
-    "/etc/docker",
-    "/var",
-    "/var/lib",
-    "/var/lib/docker",
-    "/usr",
-    "/usr/local",
-    "/root",
-    "/home",
-    "/tmp",
-    "/run",
-    "/opt",
-    "/srv",
-]);
-
-function dedicatedDirectory(dir: string, owner: string): string {
-    const normal = path.posix.normalize(dir).replace(/\/+$/, "") || "/";
-    if (!path.posix.isAbsolute(dir) || normal !== dir.replace(/\/+$/, "") || SHARED_DIRECTORIES.has(normal)) {
-        throw new HostInputError(
-            owner,
-            "policy.hostDirectory",
-            `"${dir}" must be an absolute, normalized folder of its own (every other file in it is removed)`,
-            "use e.g. /etc/docker/policies",
-        );
-    }
-    return normal;
-}
-
 /**
  * The policy files a host gets: the policy folder with `policy.data` merged into data.json, checked by opa.
  * `owner` names the component in errors.
@@ -194,17 +164,12 @@ export class HardenedDockerHost extends pulumi.ComponentResource {
         // The whole connection is a secret, whether or not the caller wrapped the key.
         const connection = pulumi.secret(
             pulumi.output(args.connection).apply((c) => {
-                for (
-                    let hop: typeof c | undefined = c, field = "connection";
-                    hop;
-                    field += ".proxy", hop = (hop.proxy ?? hop.jumpHost) as typeof c | undefined
-                ) {
-                    if (hop.insecureSkipHostKeyCheck)
-                        pulumi.log.warn(
-                            `host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: ` +
-                                "the host's identity is not verified",
-                            this,
-                        );
+                for (const field of unverifiedHops(c)) {
+                    pulumi.log.warn(
+                        `host ${c.label ?? name}: ${field}.insecureSkipHostKeyCheck is set: ` +
+                            "the host's identity is not verified",
+                        this,
+                    );
                 }
                 return { ...c, label: c.label ?? name };
             }),

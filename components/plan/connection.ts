@@ -1,4 +1,4 @@
-import type { SshTarget } from "../ssh/target";
+import type { ConnectionArgs, SshTarget } from "../ssh/target";
 import { closestName } from "./closestName";
 import { HostInputError } from "./errors";
 
@@ -204,4 +204,17 @@ function describe(v: unknown): string {
     if (v === null) return "null";
     if (typeof v === "number") return String(v);
     return typeof v === "object" ? "an object" : `a ${typeof v}`;
+}
+
+/**
+ * The connection fields (`connection`, `connection.proxy`, ...) of the hops, the target and every jump host,
+ * that skip the host key check: each is a host whose identity is not verified.
+ */
+export function unverifiedHops(c: ConnectionArgs): string[] {
+    const fields: string[] = [];
+    for (let hop: ConnectionArgs | undefined = c, field = "connection"; hop; field += ".proxy") {
+        if (hop.insecureSkipHostKeyCheck) fields.push(field);
+        hop = (hop.proxy ?? hop.jumpHost) as ConnectionArgs | undefined;
+    }
+    return fields;
 }

@@ -2,7 +2,7 @@ import * as net from "node:net";
 import type { remote, types } from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import { Server, utils } from "ssh2";
-import { normalizeConnection } from "../../components/plan/connection";
+import { normalizeConnection, unverifiedHops } from "../../components/plan/connection";
 import { HostInputError } from "../../components/plan/errors";
 import { SshSession } from "../../components/ssh/session";
 import { ConnectionArgs, SshTarget, targetKey } from "../../components/ssh/target";
@@ -375,5 +375,21 @@ describe("SshSession.open against local servers (no fleet)", () => {
         await expect(SshSession.open(old as SshTarget)).rejects.toThrow(
             /connection\.proxy\.host: cannot connect to 127\.0\.0\.1:1 /,
         );
+    });
+});
+
+describe("unverifiedHops", () => {
+    test("names every hop that skips the host key check, the target and its jump hosts", () => {
+        expect(unverifiedHops({ host: "h", hostKey: KEY })).toEqual([]);
+        expect(
+            unverifiedHops({
+                host: "h",
+                insecureSkipHostKeyCheck: true,
+                proxy: { host: "b1", hostKey: KEY, proxy: { host: "b0", insecureSkipHostKeyCheck: true } },
+            }),
+        ).toEqual(["connection", "connection.proxy.proxy"]);
+        expect(
+            unverifiedHops({ host: "h", hostKey: KEY, jumpHost: { host: "b", insecureSkipHostKeyCheck: true } }),
+        ).toEqual(["connection.proxy"]);
     });
 });
