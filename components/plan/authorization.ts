@@ -55,6 +55,31 @@ export function planAuthorization(r: AuthorizationRequest): AuthorizationPlan {
     };
 }
 
+/** What the last enablement was checked with, for {@link canaryNeeded}. */
+export interface CheckedWith {
+    pluginReference: string;
+    canaryImage: string;
+    /** Whether Docker enforced the plugin after it. */
+    active: boolean;
+}
+
+/**
+ * Whether this run proves authorization with the canary: on a first run, on any change the plan makes, when the
+ * plugin build or the canary image changed, or when Docker was found not enforcing; never without a canary image.
+ */
+export function canaryNeeded(
+    plan: AuthorizationPlan,
+    now: { pluginReference: string; canaryImage: string },
+    last?: CheckedWith,
+): boolean {
+    if (now.canaryImage === "") return false;
+    if (!last) return true;
+    const changes = plan.promote || plan.enableChain !== undefined || plan.reload;
+    return (
+        changes || last.pluginReference !== now.pluginReference || last.canaryImage !== now.canaryImage || !last.active
+    );
+}
+
 /** What removing authorization does. */
 export interface AuthorizationRemoval {
     /** The chain without the plugin. */

@@ -6,6 +6,7 @@ import {
     AuthorizationPlan,
     answeredBy,
     checkRemapRemoval,
+    canaryNeeded,
     planAuthorization,
     planAuthorizationRemoval,
     policySummary,
@@ -133,15 +134,7 @@ async function enable(s: AuthorizationState, olds?: AuthorizationState): Promise
         liveMoved: olds?.policyDirectory !== undefined && olds.policyDirectory !== s.policyDirectory,
         enforcing: answeredBy(facts.authzAnswer, s.alias),
     });
-    const canary =
-        s.canaryImage !== "" &&
-        (!olds ||
-            plan.promote ||
-            plan.enableChain !== undefined ||
-            plan.reload ||
-            olds.pluginReference !== s.pluginReference ||
-            olds.canaryImage !== s.canaryImage ||
-            !olds.active);
+    const canary = canaryNeeded(plan, s, olds);
     const moved = olds?.policyDirectory !== s.policyDirectory ? olds?.policyDirectory : undefined;
     await change(
         s.connection,

@@ -1,6 +1,7 @@
 import { HostInputError } from "../../components/plan/errors";
 import {
     answeredBy,
+    canaryNeeded,
     checkRemapRemoval,
     planAuthorization,
     planAuthorizationRemoval,
@@ -84,6 +85,30 @@ describe("planAuthorization: a new policy is checked before it is live, and roll
             "a.json": expect.stringMatching(/^0 lines, sha256 [0-9a-f]{12}$/),
             "b.rego": expect.stringMatching(/^2 lines/),
         });
+    });
+});
+
+describe("canaryNeeded: when a run proves authorization with the canary", () => {
+    const same = { promote: false, reload: false, restorePolicy: false };
+    const now = { pluginReference: "r:0.1.1", canaryImage: "busybox:1" };
+    const last = { ...now, active: true };
+
+    test("a first run, and any change the plan makes, runs it", () => {
+        expect(canaryNeeded(same, now)).toBe(true);
+        expect(canaryNeeded({ ...same, promote: true }, now, last)).toBe(true);
+        expect(canaryNeeded({ ...same, reload: true }, now, last)).toBe(true);
+        expect(canaryNeeded({ ...same, enableChain: ["hdh-authz"] }, now, last)).toBe(true);
+    });
+
+    test("a new plugin build or canary image, or Docker found not enforcing, runs it", () => {
+        expect(canaryNeeded(same, { ...now, pluginReference: "r:0.1.2" }, last)).toBe(true);
+        expect(canaryNeeded(same, { ...now, canaryImage: "busybox:2" }, last)).toBe(true);
+        expect(canaryNeeded(same, now, { ...last, active: false })).toBe(true);
+    });
+
+    test("a run that changes nothing does not, and no canary image never does", () => {
+        expect(canaryNeeded(same, now, last)).toBe(false);
+        expect(canaryNeeded({ ...same, promote: true }, { ...now, canaryImage: "" })).toBe(false);
     });
 });
 
