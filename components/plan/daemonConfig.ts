@@ -9,8 +9,18 @@
  * This module also re-exports the JSON helpers, the schema check and the reload rules, so callers can keep
  * importing them from here.
  */
+import { daemonConfigChangeEffect } from "./daemonReload";
 import { HostInputError } from "./errors";
-import { JsonObject, JsonValue, copyJsonObject, hasOwnKey, isJsonObject, jsonEquals, setOwnKey } from "./json";
+import {
+    JsonObject,
+    JsonValue,
+    canonicalJson,
+    copyJsonObject,
+    hasOwnKey,
+    isJsonObject,
+    jsonEquals,
+    setOwnKey,
+} from "./json";
 
 export type { JsonObject, JsonValue } from "./json";
 export { canonicalJson, compactJson, jsonEquals } from "./json";
@@ -264,4 +274,91 @@ export function checkDataRootMove(
                 "to accept that they disappear from view (they stay on disk)",
         );
     }
+}
+
+/** The host's daemon.json as an object ({} when there is none); refuses a file that is not a JSON object. */
+export function parseDaemonJson(host: string, text: string | undefined): JsonObject {
+    if (text === undefined || text.trim() === "") return {};
+    try {
+        const v = JSON.parse(text) as JsonValue;
+        if (v && typeof v === "object" && !Array.isArray(v)) return v;
+    } catch {
+        // fall through
+    }
+    throw new HostInputError(
+        host,
+        "/etc/docker/daemon.json",
+        "the existing file is not a JSON object, so it cannot be merged",
+        "repair or remove the file on the host, then run again",
+    );
+}
+
+/** What a DaemonConfig step recorded on the host before a run that failed half way (`daemon-json.json`). */
+export interface DaemonJsonRecord {
+    previous?: Record<string, JsonValue>;
+    original?: string | null;
+}
+
+/** What {@link planDaemonConfigApply} works from. */
+export interface DaemonConfigApplyInput {
+    /** daemon.json on the host now (parsed), and its text (undefined: no file). */
+    current: JsonObject;
+    currentText?: string;
+    /** The keys to own now, with their values. */
+    settings: JsonObject;
+    /** The step's last state (undefined on a first run). */
+    last?: { settings: JsonObject; previous: Record<string, JsonValue>; original: string | null };
+    /** Our record on the host, read on a first run: a run that failed after changing the host left it. */
+    record?: DaemonJsonRecord;
+}
+
+/** What applying daemon.json settings writes, and what it must remember to give the host back. */
+export interface DaemonConfigApplyPlan {
+    /** daemon.json to write. */
+    desired: JsonObject;
+    /** The values our keys had before we first set them (null: absent), restored on destroy. */
+    previous: Record<string, JsonValue>;
+    /** The host's file before we first changed it (null: none), restored verbatim on destroy when it still fits. */
+    original: string | null;
+}
+
+/**
+ * The daemon.json a step writes: its keys set, keys it owned before and owns no more put back to what they were
+ * before it (entry by entry for objects), every other key kept. What was there before us comes from the last
+ * state, or, on a first run after a failed one, from our record on the host (the file no longer shows it).
+ */
+export function planDaemonConfigApply(input: DaemonConfigApplyInput): DaemonConfigApplyPlan {
+    const { current, settings, last, record } = input;
+    const previous: Record<string, JsonValue> = { ...(last?.previous ?? record?.previous ?? {}) };
+    const restore: Record<string, JsonValue> = {};
+    for (const k of Object.keys(last?.settings ?? {})) {
+        if (!(k in settings)) {
+            restore[k] = previous[k] ?? null;
+            delete previous[k];
+        }
+    }
+    for (const k of Object.keys(settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
+    const original = last
+        ? last.original
+        : record?.original !== undefined
+          ? record.original
+          : (input.currentText ?? null);
+    return { desired: desiredDaemonConfig(current, settings, restore), previous, original };
+}
+
+/**
+ * The daemon.json text giving a host back: the operator's own file byte for byte (or no file: null) when our
+ * keys restored make exactly it again, else the restored settings.
+ */
+export function daemonJsonToRestore(host: string, original: string | null, restored: JsonObject): string | null {
+    if (original === null) return Object.keys(restored).length === 0 ? null : canonicalJson(restored);
+    return canonicalJson(parseDaemonJson(host, original)) === canonicalJson(restored)
+        ? original
+        : canonicalJson(restored);
+}
+
+/** How `pulumi preview --diff` words what a daemon.json change does to Docker (undefined: nothing). */
+export function dockerActionWording(current: JsonObject, desired: JsonObject): string | undefined {
+    const { action } = daemonConfigChangeEffect(current, desired);
+    return action === "none" ? undefined : action === "restart" ? "restart dockerd" : "reload dockerd (SIGHUP)";
 }

@@ -8,8 +8,12 @@ import {
     JsonObject,
     JsonValue,
     canonicalJson,
+    DaemonJsonRecord,
     checkDataRootMove,
+    daemonJsonToRestore,
     desiredDaemonConfig,
+    dockerActionWording,
+    planDaemonConfigApply,
     ownedDaemonSettings,
     planDaemonConfigRemoval,
     restartNeeded,
@@ -18,7 +22,7 @@ import {
 } from "../plan/daemonConfig";
 import { RECORD_DIR, b64, dockerFunctions, recordScript, removeFilesScript } from "../host/dockerd";
 import { HostFacts } from "../host/probe";
-import { Preflight, change, parseDaemonJson, preflight } from "./preflight";
+import { Preflight, change, preflight } from "./preflight";
 import { SshTarget, targetLabel } from "../ssh/target";
 
 /** Inputs and state of DaemonConfig (the resource class is in hostResources.ts). */
@@ -89,25 +93,15 @@ async function converge(news: DaemonConfigState, olds?: DaemonConfigState): Prom
     const { facts, current } = await probe(news.connection, true);
     // A run that failed after changing the host left a record: what was there before us is in it, not in the file.
     const record =
-        !olds && facts.daemonJsonRecord
-            ? (JSON.parse(facts.daemonJsonRecord) as { previous?: Record<string, JsonValue>; original?: string | null })
-            : undefined;
-    const previous: Record<string, JsonValue> = { ...(olds?.previous ?? record?.previous ?? {}) };
-    const restore: Record<string, JsonValue> = {};
-    for (const k of Object.keys(olds?.settings ?? {})) {
-        if (!(k in news.settings)) {
-            restore[k] = previous[k] ?? null;
-            delete previous[k];
-        }
-    }
-    for (const k of Object.keys(news.settings)) if (!(k in previous)) previous[k] = current[k] ?? null;
-    const desired = desiredDaemonConfig(current, news.settings, restore);
+        !olds && facts.daemonJsonRecord ? (JSON.parse(facts.daemonJsonRecord) as DaemonJsonRecord) : undefined;
+    const { desired, previous, original } = planDaemonConfigApply({
+        current,
+        currentText: facts.daemonJson,
+        settings: news.settings,
+        last: olds,
+        record,
+    });
     checkDataRootMove(host, facts, current, desired, news.allowDataRootMove);
-    const original = olds
-        ? olds.original
-        : record && record.original !== undefined
-          ? record.original
-          : (facts.daemonJson ?? null);
     return apply(
         { ...news, original, dataRoot: olds?.dataRoot ?? "" },
         facts,
@@ -186,13 +180,8 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const desired = desiredDaemonConfig(current, news.settings);
         checkNetworkExposure(host, news.settings, desired);
         checkDataRootMove(host, facts, current, desired, news.allowDataRootMove);
-        const changed = canonicalJson(current) !== canonicalJson(desired);
         // Shown only when something will happen, so an unchanged host reads back exactly as it was planned.
-        const dockerAction = !changed
-            ? undefined
-            : restartNeeded(current, desired)
-              ? "restart dockerd"
-              : "reload dockerd (SIGHUP)";
+        const dockerAction = dockerActionWording(current, desired);
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {
@@ -233,14 +222,6 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         const remapOff = (current["userns-remap"] ?? null) !== (restored["userns-remap"] ?? null);
         if (remapOff) checkRemapRemoval(host, facts, props.allowDataRootMove);
         // Nothing else changed since we came: put back the operator's own file, byte for byte (or no file).
-        const original =
-            props.original === null
-                ? Object.keys(restored).length === 0
-                    ? null
-                    : undefined
-                : canonicalJson(parseDaemonJson(host, props.original)) === canonicalJson(restored)
-                  ? props.original
-                  : undefined;
-        await apply(props, facts, current, restored, original === undefined ? canonicalJson(restored) : original, {});
+        await apply(props, facts, current, restored, daemonJsonToRestore(host, props.original, restored), {});
     },
 };

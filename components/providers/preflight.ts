@@ -1,27 +1,9 @@
-import { HostInputError } from "../plan/errors";
-import { JsonObject, JsonValue } from "../plan/daemonConfig";
+import { JsonObject, parseDaemonJson } from "../plan/daemonConfig";
 import { HostFacts, parseProbe, probeScript } from "../host/probe";
 import { SshError, runScript } from "../ssh/session";
 import { warnOnce } from "./engineLog";
 import { SshTarget, targetKey, targetLabel } from "../ssh/target";
 import { shq } from "../host/shell";
-
-/** The host's daemon.json as an object ({} when there is none); refuses a file that is not a JSON object. */
-export function parseDaemonJson(host: string, text: string | undefined): JsonObject {
-    if (text === undefined || text.trim() === "") return {};
-    try {
-        const v = JSON.parse(text) as JsonValue;
-        if (v && typeof v === "object" && !Array.isArray(v)) return v;
-    } catch {
-        // fall through
-    }
-    throw new HostInputError(
-        host,
-        "/etc/docker/daemon.json",
-        "the existing file is not a JSON object, so it cannot be merged",
-        "repair or remove the file on the host, then run again",
-    );
-}
 
 /** What the preflight gives every step: the host's facts and its daemon.json. */
 export interface Preflight {

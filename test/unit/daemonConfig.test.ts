@@ -1,5 +1,9 @@
 import {
     checkDataRootMove,
+    daemonJsonToRestore,
+    dockerActionWording,
+    parseDaemonJson,
+    planDaemonConfigApply,
     JsonObject,
     canonicalJson,
     hardenedDefaults,
@@ -218,5 +222,77 @@ describe("checkDataRootMove", () => {
         expect(() =>
             checkDataRootMove("h1", { ...empty, images: 1 }, before, { ...before, "data-root": "/srv/docker" }, false),
         ).toThrow(/would hide 0 container\(s\) and 1 image\(s\)/);
+    });
+});
+
+describe("planDaemonConfigApply", () => {
+    test("a first run remembers what our keys were (null: absent) and the file as it was", () => {
+        const current = { icc: true, debug: true };
+        const plan = planDaemonConfigApply({
+            current,
+            currentText: '{"icc": true, "debug": true}\n',
+            settings: { icc: false, "userns-remap": "dockremap" },
+        });
+        expect(plan.desired).toEqual({ icc: false, debug: true, "userns-remap": "dockremap" });
+        expect(plan.previous).toEqual({ icc: true, "userns-remap": null });
+        expect(plan.original).toBe('{"icc": true, "debug": true}\n');
+    });
+
+    test("a key we no longer own goes back to what it was before us; what was before us is kept", () => {
+        const last = {
+            settings: { icc: false, "log-level": "warn" },
+            previous: { icc: true, "log-level": null },
+            original: null,
+        };
+        const plan = planDaemonConfigApply({
+            current: { icc: false, "log-level": "warn" },
+            settings: { icc: false },
+            last,
+        });
+        expect(plan.desired).toEqual({ icc: false });
+        expect(plan.previous).toEqual({ icc: true });
+        expect(plan.original).toBeNull();
+    });
+
+    test("after a run that failed half way, our record on the host tells what was there before us", () => {
+        const plan = planDaemonConfigApply({
+            current: { icc: false },
+            currentText: '{"icc": false}',
+            settings: { icc: false },
+            record: { previous: { icc: true }, original: '{"icc": true}' },
+        });
+        expect(plan.previous).toEqual({ icc: true });
+        expect(plan.original).toBe('{"icc": true}');
+    });
+});
+
+describe("daemonJsonToRestore", () => {
+    test("the operator's own file comes back byte for byte when the restored keys make exactly it", () => {
+        expect(daemonJsonToRestore("h1", '{ "debug": true }\n', { debug: true })).toBe('{ "debug": true }\n');
+        expect(daemonJsonToRestore("h1", '{ "debug": true }\n', { debug: false })).toBe(
+            canonicalJson({ debug: false }),
+        );
+    });
+
+    test("no file before us: none after, unless keys of others are left", () => {
+        expect(daemonJsonToRestore("h1", null, {})).toBeNull();
+        expect(daemonJsonToRestore("h1", null, { debug: true })).toBe(canonicalJson({ debug: true }));
+    });
+});
+
+describe("dockerActionWording and parseDaemonJson", () => {
+    test("what a change does to Docker, in the preview's words", () => {
+        expect(dockerActionWording({ icc: false }, { icc: false })).toBeUndefined();
+        expect(dockerActionWording({}, { "userns-remap": "dockremap" })).toBe("restart dockerd");
+        expect(dockerActionWording({}, { debug: true })).toBe("reload dockerd (SIGHUP)");
+    });
+
+    test("a daemon.json that is not a JSON object is refused in one line; none or empty is {}", () => {
+        expect(parseDaemonJson("h1", undefined)).toEqual({});
+        expect(parseDaemonJson("h1", " \n")).toEqual({});
+        expect(parseDaemonJson("h1", '{"icc": false}')).toEqual({ icc: false });
+        expect(() => parseDaemonJson("h1", "[1]")).toThrow(
+            /^host h1: \/etc\/docker\/daemon\.json: the existing file is not/,
+        );
     });
 });
