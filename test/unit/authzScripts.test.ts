@@ -15,6 +15,7 @@ import {
 } from "../../components/providers/authzScripts";
 import { authorizationScript } from "../../components/providers/authorizationProvider";
 import { pluginScript } from "../../components/providers/pluginProvider";
+import { runHostShell } from "./hostShell";
 
 // The host shell of the authorization steps, run here under a real sh with a fake docker CLI on PATH that keeps
 // plugins, daemon.json's chain and the daemon's request path ("middleware") in files. It logs WINDOW whenever
@@ -143,18 +144,8 @@ function run(body: string, env: Record<string, string> = {}): { code: number; st
         authzFunctions,
         body,
     ].join("\n");
-    const r = spawnSync("sh", ["-c", script], {
-        encoding: "utf8",
-        env: {
-            ...process.env,
-            PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-            FAKE: fake,
-            HOME: root,
-            HDH_WAIT_TRIES: "5",
-            ...env,
-        },
-    });
-    return { code: r.status ?? -1, stderr: r.stderr, stdout: r.stdout };
+    const r = runHostShell(script, fake, { FAKE: fake, HOME: root, HDH_WAIT_TRIES: "5", ...env });
+    return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 const log = () => (fs.existsSync(path.join(fake, "log")) ? fs.readFileSync(path.join(fake, "log"), "utf8") : "");

@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RECORD_DIR, b64, dockerFunctions } from "../../components/host/dockerd";
+import { runHostShell } from "./hostShell";
 
 // docker.sh's daemon.json functions under a real sh: a fake dockerd validates (refusing files that hold "bad"), a
 // fake docker answers while Docker is "up" (never while daemon.json holds "dies"), the restart command is a
@@ -42,17 +42,11 @@ function run(body: string, restartCommand = `echo restarted >> ${file("restart-c
         'sleep() { echo "$1" >> "$T/sleeps"; }',
         body,
     ].join("\n");
-    const r = spawnSync("sh", ["-c", script], {
-        encoding: "utf8",
-        env: {
-            ...process.env,
-            PATH: `${path.join(t, "bin")}:${process.env.PATH}`,
-            T: t,
-            DOCKER_HOST: "unix:///fake.sock", // asked at every try (no socket file to wait for)
-            HDH_HEALTH_TRIES: "5",
-        },
+    return runHostShell(script, t, {
+        T: t,
+        DOCKER_HOST: "unix:///fake.sock", // asked at every try (no socket file to wait for)
+        HDH_HEALTH_TRIES: "5",
     });
-    return { status: r.status ?? -1, stderr: r.stderr };
 }
 
 describe("hdh_install_daemon_json", () => {

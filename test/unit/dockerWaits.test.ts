@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RECORD_DIR, dockerFunctions } from "../../components/host/dockerd";
 import { authzFunctions } from "../../components/providers/authzScripts";
+import { runHostShell } from "./hostShell";
 
 // How the host shell waits for Docker: after a restart (until it answers) and after a reload (until the expected
 // plugin answers). Run under a real sh with a fake docker on PATH; `sleep` is a shell function that records how
@@ -37,11 +37,7 @@ function run(body: string, env: Record<string, string> = {}): number {
         'sleep() { echo "$1" >> "$T/sleeps"; }',
         body,
     ].join("\n");
-    const r = spawnSync("sh", ["-c", script], {
-        encoding: "utf8",
-        env: { ...process.env, DOCKER_HOST: "", PATH: `${path.join(t, "bin")}:${process.env.PATH}`, T: t, ...env },
-    });
-    return r.status ?? -1;
+    return runHostShell(script, t, { DOCKER_HOST: "", T: t, ...env }).status;
 }
 
 const lines = (name: string) =>

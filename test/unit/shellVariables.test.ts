@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RECORD_DIR, dockerFunctions } from "../../components/host/dockerd";
 import { canaryScript, socketFunctions } from "../../components/providers/authzScripts";
+import { runHostShell } from "./hostShell";
 
 // The host scripts of components/host/sh take their values as variables set by the step's script: run under a
 // real sh with a fake docker on PATH, values with quotes and spaces must reach the commands unchanged.
@@ -16,11 +16,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(t, { recursive: true, force: true }));
 
 function run(script: string): { status: number; stderr: string } {
-    const r = spawnSync("sh", ["-c", script], {
-        encoding: "utf8",
-        env: { ...process.env, DOCKER_HOST: "", PATH: `${path.join(t, "bin")}:${process.env.PATH}`, T: t },
-    });
-    return { status: r.status ?? -1, stderr: r.stderr };
+    return runHostShell(script, t, { DOCKER_HOST: "", T: t });
 }
 
 /** A fake docker that logs its arguments and answers `create --privileged` with `privileged` (an error text). */
