@@ -487,3 +487,41 @@ export function legacyLineRecord(
     const line = range.start ? `${owner}:${range.start}:${range.count}` : "";
     return { line, ours: addedByUs && range.start > 0, replaced: [] };
 }
+
+/**
+ * The range of a run that may repair one: the requested start when one is given; else the start the host had
+ * before (its data root `<uid>.<gid>` depends on it) while still free there; else the usual first fit.
+ */
+export function planSubordinateRangeKeeping(
+    request: Omit<SubordinateRangeRequest, "start">,
+    requestedStart?: number,
+    previousStart?: number,
+): SubordinatePlan {
+    if (requestedStart !== undefined || !previousStart)
+        return planSubordinateRange({ ...request, start: requestedStart });
+    try {
+        return planSubordinateRange({ ...request, start: previousStart });
+    } catch {
+        return planSubordinateRange(request);
+    }
+}
+
+/** Refuses a remap user name the system tools would refuse, and a range too small for a container's 0..65535. */
+export function checkRemapRequest(host: string, owner: string, count: number): void {
+    if (!/^[a-z_][a-z0-9_-]*\$?$/.test(owner)) {
+        throw new HostInputError(
+            host,
+            "userns.user",
+            `"${owner}" is not a valid user name`,
+            "use a name like dockremap",
+        );
+    }
+    if (!Number.isInteger(count) || count < 65536) {
+        throw new HostInputError(
+            host,
+            "userns.count",
+            `${count} IDs are too few for a container's 0..65535`,
+            "use at least 65536",
+        );
+    }
+}

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostInputError } from "../plan/errors";
 import {
     SubordinateLineRecord,
+    checkRemapRequest,
     legacyLineRecord,
     parseLoginDefs,
     parseSubordinateIds,
     planSubordinateRange,
+    planSubordinateRangeKeeping,
     releaseOwnedLine,
     trackSubordinateLines,
 } from "../plan/subordinateIds";
@@ -153,13 +154,7 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
             max,
             preferredStart: known(news.preferredStart),
         };
-        if (news.requestedStart !== undefined || !previous)
-            return planSubordinateRange({ ...request, start: news.requestedStart });
-        try {
-            return planSubordinateRange({ ...request, start: previous });
-        } catch {
-            return planSubordinateRange(request);
-        }
+        return planSubordinateRangeKeeping(request, news.requestedStart, previous);
     };
     const uid = plan("/etc/subuid", files.subuid, bounds.subUidMin, bounds.subUidMax, olds?.start);
     const gid = plan("/etc/subgid", files.subgid, bounds.subGidMin, bounds.subGidMax, olds?.gidStart);
@@ -205,22 +200,7 @@ async function reserve(news: SubordinateIdsState, olds?: SubordinateIdsState): P
 export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, SubordinateIdsState> = {
     async check(_olds, news) {
         const host = targetLabel(news.connection);
-        if (!/^[a-z_][a-z0-9_-]*\$?$/.test(news.owner)) {
-            throw new HostInputError(
-                host,
-                "userns.user",
-                `"${news.owner}" is not a valid user name`,
-                "use a name like dockremap",
-            );
-        }
-        if (!Number.isInteger(news.count) || news.count < 65536) {
-            throw new HostInputError(
-                host,
-                "userns.count",
-                `${news.count} IDs are too few for a container's 0..65535`,
-                "use at least 65536",
-            );
-        }
+        checkRemapRequest(host, news.owner, news.count);
         // Plan at preview, so `pulumi preview --diff` shows the range a host will get.
         const files = await readIdFiles(news.connection, news.owner);
         const bounds = parseLoginDefs(files.loginDefs);

@@ -1,5 +1,7 @@
 import { HostInputError } from "../../components/plan/errors";
 import {
+    checkRemapRequest,
+    planSubordinateRangeKeeping,
     DEFAULT_SUBORDINATE_BOUNDS,
     SubordinateRangeRequest,
     parseLoginDefs,
@@ -438,5 +440,40 @@ describe("per-file, per-line ownership: destroy gives back exactly what was ther
         const rec = { line: "dockremap:300000:65536", ours: true, replaced: [] };
         expect(releaseOwnedLine("alice:1:2\ndockremap:300000:65536", rec)).toBe("alice:1:2\n");
         expect(releaseOwnedLine("dockremap:300000:65536\nalice:1:2", rec)).toBe("alice:1:2");
+    });
+});
+
+describe("planSubordinateRangeKeeping and checkRemapRequest", () => {
+    const request = {
+        host: "h1",
+        file: "/etc/subuid" as const,
+        owner: "dockremap",
+        count: 65536,
+        min: 100000,
+        max: 600100000,
+    };
+
+    test("a repair puts the range back where it was while that is free, else takes the first fit", () => {
+        const content = "ops:100000:65536\n";
+        expect(planSubordinateRangeKeeping({ ...request, content }, undefined, 231072).range.start).toBe(231072);
+        const taken = "ops:100000:65536\nalice:231072:65536\n";
+        expect(planSubordinateRangeKeeping({ ...request, content: taken }, undefined, 231072).range.start).toBe(165536);
+        expect(planSubordinateRangeKeeping({ ...request, content }).range.start).toBe(165536);
+    });
+
+    test("a requested start wins, and an overlap with it is an error, not a silent move", () => {
+        const content = "ops:100000:65536\n";
+        expect(planSubordinateRangeKeeping({ ...request, content }, 300000, 231072).range.start).toBe(300000);
+        expect(() => planSubordinateRangeKeeping({ ...request, content }, 100000)).toThrow(/^host h1: /);
+    });
+
+    test("a user name and a range size the system would refuse are refused in one line", () => {
+        expect(() => checkRemapRequest("h1", "dockremap", 65536)).not.toThrow();
+        expect(() => checkRemapRequest("h1", "Dock Remap", 65536)).toThrow(
+            /^host h1: userns\.user: "Dock Remap" is not/,
+        );
+        expect(() => checkRemapRequest("h1", "dockremap", 1000)).toThrow(
+            /^host h1: userns\.count: 1000 IDs are too few/,
+        );
     });
 });
