@@ -210,3 +210,33 @@ export function checkPinnedReference(host: string, reference: string): void {
     if (colon < 0 || colon === last.length - 1) throw refuse("has no tag, so Docker takes :latest: it is not pinned");
     if (last.slice(colon + 1) === "latest") throw refuse("is :latest: it is not pinned");
 }
+
+/** Docker's plugin name grammar (an alias may carry a tag); anything else is refused before it reaches a shell. */
+export const PLUGIN_ALIAS = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?$/;
+
+/** Refuses an alias Docker would not accept (and that could not be put in a script safely). */
+export function checkAlias(host: string, alias: string): void {
+    if (!PLUGIN_ALIAS.test(alias)) {
+        throw new HostInputError(
+            host,
+            "plugin.alias",
+            `"${alias}" is not a plugin name Docker accepts`,
+            "use lower-case letters, digits and . _ - (e.g. hdh-authz)",
+        );
+    }
+}
+
+/** Characters of an image reference (`registry:port/name:tag@sha256:...`): it also goes into JSON bodies, unescaped. */
+const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+
+/** Refuses an image reference that is not one (and could not be put in a script or a request body safely). */
+export function checkImage(host: string, field: string, image: string): void {
+    if (image !== "" && !IMAGE_REFERENCE.test(image)) {
+        throw new HostInputError(
+            host,
+            field,
+            `"${image}" is not an image reference`,
+            "use a reference like registry.example:5000/team/busybox:1",
+        );
+    }
+}

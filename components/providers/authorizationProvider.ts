@@ -20,16 +20,8 @@ import { fileSetHash, parseReadFiles, readFilesScript } from "../host/files";
 import { shq } from "../host/shell";
 import { runScript } from "../ssh/session";
 import { SshTarget, targetLabel } from "../ssh/target";
-import {
-    authzFunctions,
-    authzVariables,
-    canaryScript,
-    chainJsonArgument,
-    checkAlias,
-    checkImage,
-    socketFunctions,
-} from "./authzScripts";
-import { managedAliases } from "../plan/pluginChange";
+import { authzFunctions, authzVariables, canaryScript, chainJsonArgument, socketFunctions } from "./authzScripts";
+import { checkAlias, checkImage, managedAliases } from "../plan/pluginChange";
 import { change, folderFromPreflight, preflight } from "./preflight";
 
 /** The live policy files, by hash and one line per file. */

@@ -4,37 +4,6 @@ import { PluginStep, maintenanceModuleParts } from "../plan/pluginChange";
 import { b64 } from "../host/dockerd";
 import { hostScript } from "../host/scripts";
 import { shq } from "../host/shell";
-import { HostInputError } from "../plan/errors";
-
-/** Docker's plugin name grammar (an alias may carry a tag); anything else is refused before it reaches a shell. */
-export const PLUGIN_ALIAS = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?$/;
-
-/** Refuses an alias Docker would not accept (and that could not be put in a script safely). */
-export function checkAlias(host: string, alias: string): void {
-    if (!PLUGIN_ALIAS.test(alias)) {
-        throw new HostInputError(
-            host,
-            "plugin.alias",
-            `"${alias}" is not a plugin name Docker accepts`,
-            "use lower-case letters, digits and . _ - (e.g. hdh-authz)",
-        );
-    }
-}
-
-/** Characters of an image reference (`registry:port/name:tag@sha256:...`): it also goes into JSON bodies, unescaped. */
-const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
-
-/** Refuses an image reference that is not one (and could not be put in a script or a request body safely). */
-export function checkImage(host: string, field: string, image: string): void {
-    if (image !== "" && !IMAGE_REFERENCE.test(image)) {
-        throw new HostInputError(
-            host,
-            field,
-            `"${image}" is not an image reference`,
-            "use a reference like registry.example:5000/team/busybox:1",
-        );
-    }
-}
 
 /** Shell functions that close the Docker socket to everyone but root and open it again (`sh/socket.sh`). */
 export const socketFunctions = hostScript("socket.sh");

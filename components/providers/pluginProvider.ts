@@ -4,7 +4,7 @@ import { b64, dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } fro
 import { shq } from "../host/shell";
 import { findPlugin } from "../host/probe";
 import { SshTarget, targetLabel } from "../ssh/target";
-import { authzFunctions, authzVariables, checkAlias, maintenanceLines, pluginStepsScript } from "./authzScripts";
+import { authzFunctions, authzVariables, maintenanceLines, pluginStepsScript } from "./authzScripts";
 import { JsonObject } from "../plan/json";
 import { authorizationChain, chainLists } from "../plan/authorizationChain";
 import { checkRemapRemoval, planAuthorizationRemoval, promotionLockModule } from "../plan/authorization";
@@ -12,6 +12,7 @@ import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
 import {
     CHANGE_PROCEDURE,
     PluginChangePlan,
+    checkAlias,
     checkPinnedReference,
     managedAliases,
     normalizeReference,

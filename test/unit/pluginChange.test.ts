@@ -13,6 +13,8 @@ import {
 } from "../../components/plan/authorizationChain";
 import { promotionLockModule } from "../../components/plan/authorization";
 import {
+    checkAlias,
+    checkImage,
     checkPinnedReference,
     PluginChangeRequest,
     PluginStep,
@@ -248,5 +250,19 @@ describe("checkPinnedReference", () => {
         ["opa-authz@sha256:abc", /has a malformed digest/],
     ])("%s is refused in one line", (reference, message) => {
         expect(() => checkPinnedReference("h1", reference)).toThrow(message);
+    });
+});
+
+describe("checkAlias and checkImage", () => {
+    test("names Docker accepts pass; anything that could not go into a script or a request body is refused", () => {
+        expect(() => checkAlias("h1", "hdh-authz")).not.toThrow();
+        expect(() => checkAlias("h1", "hdh.authz_2:v1")).not.toThrow();
+        expect(() => checkAlias("h1", "HDH")).toThrow(/^host h1: plugin\.alias: "HDH" is not a plugin name Docker/);
+        expect(() => checkAlias("h1", "a;reboot")).toThrow(/^host h1: plugin\.alias: /);
+        expect(() => checkImage("h1", "canaryImage", "localhost:5000/hdh/busybox:1")).not.toThrow();
+        expect(() => checkImage("h1", "canaryImage", "")).not.toThrow(); // no canary
+        expect(() => checkImage("h1", "canaryImage", 'busybox" true')).toThrow(
+            /^host h1: canaryImage: "busybox" true" is not an image reference\. Fix: /,
+        );
     });
 });
