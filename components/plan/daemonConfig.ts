@@ -362,3 +362,15 @@ export function dockerActionWording(current: JsonObject, desired: JsonObject): s
     const { action } = daemonConfigChangeEffect(current, desired);
     return action === "none" ? undefined : action === "restart" ? "restart dockerd" : "reload dockerd (SIGHUP)";
 }
+
+/** Refuses daemonConfig keys a user may not set: `authorization-plugins` is the Authorization step's alone. */
+export function checkOwnedKeys(host: string, settings: JsonObject): void {
+    if ("authorization-plugins" in settings) {
+        throw new HostInputError(
+            host,
+            "daemonConfig.authorization-plugins",
+            "this key is managed by the component (it enables the plugin last, after the policy)",
+            "remove it from daemonConfig; set plugin.alias instead",
+        );
+    }
+}

@@ -10,6 +10,7 @@ import {
     canonicalJson,
     DaemonJsonRecord,
     checkDataRootMove,
+    checkOwnedKeys,
     daemonJsonToRestore,
     desiredDaemonConfig,
     dockerActionWording,
@@ -166,14 +167,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
     async check(olds, news) {
         const host = targetLabel(news.connection);
         validateDaemonConfig(host, news.settings, "daemonConfig");
-        if ("authorization-plugins" in news.settings) {
-            throw new HostInputError(
-                host,
-                "daemonConfig.authorization-plugins",
-                "this key is managed by the component (it enables the plugin last, after the policy)",
-                "remove it from daemonConfig; set plugin.alias instead",
-            );
-        }
+        checkOwnedKeys(host, news.settings);
         // The preflight, at preview: what the host has now decides what happens to Docker, and refuses a remap
         // that would hide existing containers and images before anything changes.
         const { facts, current } = await probe(news.connection, false);

@@ -1,5 +1,6 @@
 import {
     checkDataRootMove,
+    checkOwnedKeys,
     daemonJsonToRestore,
     dockerActionWording,
     parseDaemonJson,
@@ -293,6 +294,15 @@ describe("dockerActionWording and parseDaemonJson", () => {
         expect(parseDaemonJson("h1", '{"icc": false}')).toEqual({ icc: false });
         expect(() => parseDaemonJson("h1", "[1]")).toThrow(
             /^host h1: \/etc\/docker\/daemon\.json: the existing file is not/,
+        );
+    });
+});
+
+describe("checkOwnedKeys", () => {
+    test("authorization-plugins is the component's: setting it is refused in one line", () => {
+        expect(() => checkOwnedKeys("h1", { icc: false })).not.toThrow();
+        expect(() => checkOwnedKeys("h1", { "authorization-plugins": ["x"] })).toThrow(
+            /^host h1: daemonConfig\.authorization-plugins: this key is managed by the component .*Fix: /,
         );
     });
 });
