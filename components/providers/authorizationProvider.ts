@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { diffAuthorization } from "../plan/stepDiffs";
 import { JsonObject } from "../plan/json";
 import { authorizationChain } from "../plan/authorizationChain";
 import {
@@ -172,17 +173,7 @@ export const provider: pulumi.dynamic.ResourceProvider<AuthorizationState, Autho
         return { inputs: news };
     },
     async diff(_id, olds, news) {
-        const changes =
-            !olds.active ||
-            olds.alias !== news.alias ||
-            olds.pluginReference !== news.pluginReference ||
-            olds.canaryImage !== news.canaryImage ||
-            olds.liveSha256 !== news.policySha256 ||
-            olds.policyDirectory !== news.policyDirectory ||
-            olds.stagedDirectory !== news.stagedDirectory ||
-            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
-        // A new alias is enabled (first in the chain) before the old one is taken out: no moment without a plugin.
-        return { changes, replaces: olds.alias !== news.alias ? ["alias"] : [], deleteBeforeReplace: false };
+        return diffAuthorization(olds, news);
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:authz:${inputs.alias}`, outs: await enable(inputs) };

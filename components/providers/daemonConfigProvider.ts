@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { diffDaemonConfig } from "../plan/stepDiffs";
 import { evaluateCisDaemon } from "../plan/cis";
 import { checkRemapRemoval } from "../plan/authorization";
 import { MachineIdentity, machineIdentity } from "../plan/machineIdentity";
@@ -179,12 +180,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DaemonConfigState, Daemon
         return { inputs: { ...news, dockerAction } };
     },
     async diff(_id, olds, news) {
-        // allowDataRootMove counts too: destroy reads it from the state, so a change must reach the state.
-        const changes =
-            canonicalJson(olds.settings) !== canonicalJson(news.settings) ||
-            olds.restartCommand !== news.restartCommand ||
-            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
-        return { changes };
+        return diffDaemonConfig(olds, news);
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:/etc/docker/daemon.json`, outs: await converge(inputs) };

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { diffDockerPlugin } from "../plan/stepDiffs";
 import { b64, dockerFunctions, recordScript, removeFilesScript, RECORD_DIR } from "../host/dockerd";
 import { shq } from "../host/shell";
 import { findPlugin } from "../host/probe";
@@ -126,19 +127,7 @@ export const provider: pulumi.dynamic.ResourceProvider<DockerPluginState, Docker
         return { inputs: { ...news, changeProcedure: CHANGE_PROCEDURE } };
     },
     async diff(_id, olds, news) {
-        const replaces =
-            olds.alias !== news.alias ? ["alias"] : olds.dataRootKey !== news.dataRootKey ? ["dataRootKey"] : [];
-        const settings = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort());
-        const changes =
-            replaces.length > 0 ||
-            olds.reference !== news.reference ||
-            !olds.enabled ||
-            normalizeReference(olds.installedReference) !== normalizeReference(news.reference) ||
-            settings(olds.settings) !== settings(news.settings) ||
-            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
-        // A new alias is installed beside the old one, which is removed last (after the new one enforces); a new
-        // data root cannot hold the old plugin, so that one goes first.
-        return { changes, replaces, deleteBeforeReplace: replaces.includes("dataRootKey") };
+        return diffDockerPlugin(olds, news);
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:plugin:${inputs.alias}`, outs: await converge(inputs) };

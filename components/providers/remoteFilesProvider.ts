@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { diffRemoteFiles } from "../plan/stepDiffs";
 import { fileSetHash, filesOf, readFilesScript, parseReadFiles, writeFilesScript } from "../host/files";
 import { policySummary } from "../plan/authorization";
 import { checkRemoteFiles } from "../plan/remoteFiles";
@@ -24,13 +25,7 @@ export const provider: pulumi.dynamic.ResourceProvider<RemoteFilesState, RemoteF
         return { inputs: { ...news, summary: policySummary(news.files) } };
     },
     async diff(_id, olds, news) {
-        const replaces = olds.directory !== news.directory ? ["directory"] : [];
-        const changes =
-            replaces.length > 0 ||
-            olds.sha256 !== fileSetHash(news.files) ||
-            olds.mode !== news.mode ||
-            olds.exclusivePattern !== news.exclusivePattern;
-        return { changes, replaces, deleteBeforeReplace: true };
+        return diffRemoteFiles(olds, { ...news, sha256: fileSetHash(news.files) });
     },
     async create(inputs) {
         return { id: `${targetLabel(inputs.connection)}:${inputs.directory}`, outs: await apply(inputs) };

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { diffSubordinateIds } from "../plan/stepDiffs";
 import {
     SubordinateLineRecord,
     checkRemapRequest,
@@ -218,17 +219,7 @@ export const provider: pulumi.dynamic.ResourceProvider<SubordinateIdsState, Subo
         return { inputs: { ...news, range: `${news.owner}:${plan.range.start}:${plan.range.count}` } };
     },
     async diff(_id, olds, news) {
-        const replaces = olds.owner !== news.owner ? ["owner"] : [];
-        const moved = news.requestedStart !== undefined && news.requestedStart !== olds.start;
-        const changes =
-            replaces.length > 0 ||
-            olds.count !== news.count ||
-            moved ||
-            !olds.start ||
-            !olds.gidStart ||
-            (olds.allowDataRootMove ?? false) !== (news.allowDataRootMove ?? false);
-        // A new owner's range is reserved before the old one is released (two owners never clash).
-        return { changes, replaces, deleteBeforeReplace: false };
+        return diffSubordinateIds(olds, news);
     },
     async create(inputs) {
         const outs = await reserve(inputs);
