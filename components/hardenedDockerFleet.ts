@@ -69,9 +69,9 @@ export interface FleetHostOutputs {
  * resource dependency on purpose: a gate must run even when the hosts it waits for failed.
  */
 async function settled(output: pulumi.Output<unknown>): Promise<boolean> {
-    const o = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
-    await o.promise().catch(() => undefined);
-    return o.isKnown.catch(() => false);
+    const settling = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+    await settling.promise().catch(() => undefined);
+    return settling.isKnown.catch(() => false);
 }
 
 /**
@@ -92,13 +92,13 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
     constructor(name: string, args: HardenedDockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardened-docker-host:index:HardenedDockerFleet", name, {}, opts);
         const child = { parent: this };
-        const { hosts: list, connectionDefaults, rollout, ...shared } = args;
-        const names = list.map((h) => h.name);
+        const { hosts: hostList, connectionDefaults, rollout, ...shared } = args;
+        const names = hostList.map((h) => h.name);
         checked(this, () => assertUniqueHostNames(names));
         this.batches = checked(this, () => planBatches(name, names, rollout));
         const maxFailures = rollout?.maxFailures ?? 0;
         const connections = Object.fromEntries(
-            list.map((h) => [
+            hostList.map((h) => [
                 h.name,
                 pulumi
                     .output(h.connection)
@@ -111,7 +111,7 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
 
         const owner = shared.userns?.user ?? DEFAULT_REMAP_USER;
         const count = shared.userns?.count ?? DEFAULT_ID_COUNT;
-        const sharing = list.filter(
+        const sharing = hostList.filter(
             (h) =>
                 h.fleetIdRange !== false &&
                 h.overrides?.userns?.start === undefined &&
@@ -133,24 +133,24 @@ export class HardenedDockerFleet extends pulumi.ComponentResource {
         const outcomes: Record<string, Promise<HostOutcome>> = {};
         this.batches.forEach((batch, index) => {
             for (const hostName of batch) {
-                const spec = list.find((h) => h.name === hostName) as FleetHostArgs;
-                const o = spec.overrides ?? {};
-                const nested = mergeNestedOverrides(shared, o);
+                const spec = hostList.find((h) => h.name === hostName) as FleetHostArgs;
+                const overrides = spec.overrides ?? {};
+                const nested = mergeNestedOverrides(shared, overrides);
                 const host = new HardenedDockerHost(
                     hostName,
                     {
                         ...shared,
-                        ...o,
+                        ...overrides,
                         ...nested,
                         connection: connections[hostName],
                         daemonConfig: pulumi
-                            .all([shared.daemonConfig ?? {}, o.daemonConfig ?? {}])
+                            .all([shared.daemonConfig ?? {}, overrides.daemonConfig ?? {}])
                             .apply(([a, b]) => ({ ...a, ...b })),
                         userns: {
                             ...nested.userns,
                             preferredStart: sharing.includes(spec) ? range.start : undefined,
                         },
-                        policyFiles: keepsFleetPolicy(o) ? policyFiles : undefined,
+                        policyFiles: keepsFleetPolicy(overrides) ? policyFiles : undefined,
                         // A preview changes nothing: its hosts need not wait for the gates before them.
                         waitFor: gate && !pulumi.runtime.isDryRun() ? [gate] : undefined,
                         onUnreachable: "skip",

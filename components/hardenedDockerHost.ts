@@ -103,8 +103,9 @@ export interface HardenedDockerHostArgs {
      */
     onUnreachable?: "fail" | "skip";
     /**
-     * The policy files, already merged and checked (a fleet does it once for all its hosts).
-     * Default: from `policy`.
+     * The policy files, already merged and checked: set by HardenedDockerFleet, which checks the policy once for
+     * all its hosts. Default: from `policy`.
+     * @internal
      */
     policyFiles?: Record<string, string>;
 }
