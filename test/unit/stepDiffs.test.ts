@@ -10,7 +10,7 @@ describe("diffSubordinateIds", () => {
     const olds = { owner: "dockremap", count: 65536, start: 165536, gidStart: 165536 };
     const news = { owner: "dockremap", count: 65536 };
 
-    test("nothing new: no change; a new size, a requested start elsewhere or a range gone from the host: update", () => {
+    test("nothing new: no change; a new size, another requested start or a range gone from the host: update", () => {
         expect(diffSubordinateIds(olds, news).changes).toBe(false);
         expect(diffSubordinateIds(olds, { ...news, requestedStart: 165536 }).changes).toBe(false);
         expect(diffSubordinateIds(olds, { ...news, requestedStart: 300000 }).changes).toBe(true);
