@@ -12,10 +12,11 @@ import { dockerApi, dockerdPid } from "./docker";
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, HardenedDockerFleet } from "hardened-docker-host";
 
-const config = new pulumi.Config();
+const connection = new pulumi.Config().requireSecretObject<ConnectionArgs>("connection");
 const fleet = new HardenedDockerFleet("fleet", {
-    hosts: [{ name: "h6", connection: config.requireSecretObject<ConnectionArgs>("connection") }],
+    hosts: [{ name: "h6", connection, overrides: { policy: { hostDirectory: "/etc/docker/h6-policies" } } }],
     daemonConfig: { "insecure-registries": ["localhost:5000"] },
+    policy: { data: { docker: { authz_config: { trusted_users: ["ops"] } } } },
 });
 export const hosts = fleet.hostOutputs;
 `;
@@ -117,7 +118,8 @@ describe("the npm package in a Pulumi project of its own", () => {
     );
 
     test(
-        "installed with npm into a new project: up hardens h6, a second up changes nothing, destroy gives h6 back",
+        "installed with npm into a new project: up hardens h6 (its own policy folder, the fleet's policy data), " +
+            "a second up changes nothing, destroy gives h6 back",
         () => {
             fs.mkdirSync(project);
             fs.writeFileSync(
@@ -228,6 +230,13 @@ describe("the npm package in a Pulumi project of its own", () => {
                 HostConfig: { Privileged: true },
             });
             expect(denied.message).toMatch(/authorization denied by plugin hdh-authz/);
+            // The host's own policy folder (an override of one policy field) holds the fleet's policy and data.
+            const mounts = '{{range .Settings.Mounts}}{{if eq .Destination "/opa/policies"}}{{.Source}}{{end}}{{end}}';
+            expect(onHost("h6", `docker plugin inspect -f '${mounts}' hdh-authz`).trim()).toBe(
+                "/etc/docker/h6-policies",
+            );
+            const data = JSON.parse(hostFile("/etc/docker/h6-policies/data.json"));
+            expect(data.docker.authz_config.trusted_users).toEqual(["ops"]);
             const outputs = JSON.parse(run(["stack", "output", "hosts", "--show-secrets", "--json"]));
             expect(outputs.h6.authorizationActive).toBe(true);
 
