@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isPlainFileName } from "../plan/remoteFiles";
 import { hostScript } from "./scripts";
 import { shq } from "./shell";
 
@@ -10,7 +11,7 @@ export function fileSetHash(files: Record<string, string>): string {
 }
 
 function safeName(name: string): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith(".")) {
+    if (!isPlainFileName(name)) {
         throw new Error(
             `file name ${JSON.stringify(name)}: only letters, digits, '.', '_' and '-' (not leading '.') are allowed`,
         );

@@ -8,8 +8,10 @@ export interface RemoteFilesRequest {
     exclusivePattern?: string;
 }
 
-/** A file name the host's shell and folder take as it is. */
-const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/** Whether a file name is plain: letters, digits, `.`, `_` and `-`, not starting with `.` (a host takes it as is). */
+export function isPlainFileName(name: string): boolean {
+    return /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name);
+}
 
 /** A shell pattern of names in one folder (`*`, `*.rego`), nothing that reaches out of it. */
 const NAME_PATTERN = /^[A-Za-z0-9._*?-]+$/;
@@ -23,7 +25,7 @@ export function checkRemoteFiles(host: string, r: RemoteFilesRequest): void {
         throw new HostInputError(host, "directory", `"${r.directory}" is not an absolute path`, "use /var/lib/...");
     }
     for (const name of Object.keys(r.files)) {
-        if (!FILE_NAME.test(name)) {
+        if (!isPlainFileName(name)) {
             throw new HostInputError(
                 host,
                 `files.${name}`,

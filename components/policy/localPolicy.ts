@@ -4,12 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { packageFile } from "../packagePaths";
 import { HostInputError } from "../plan/errors";
+import { isPlainFileName } from "../plan/remoteFiles";
 
 /** The policy folder this package ships (the default policy), beside its code. */
 export const DEFAULT_POLICY_DIR = packageFile("policies");
-
-/** A file name every host's shell and folder take as it is (the policy step refuses others). */
-const POLICY_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
 /**
  * Reads a policy folder as the plugin will see it: every `.rego` but tests, and `data.json`. `owner` names the
@@ -21,7 +19,7 @@ export function loadPolicyFiles(dir: string, owner = "fleet"): Record<string, st
     const files: Record<string, string> = {};
     for (const name of fs.readdirSync(dir).sort()) {
         if ((name.endsWith(".rego") && !name.endsWith("_test.rego")) || name === "data.json") {
-            if (!POLICY_FILE_NAME.test(name)) {
+            if (!isPlainFileName(name)) {
                 throw refuse(
                     `${JSON.stringify(name)} in ${dir}: a policy file name may hold only letters, digits, '.', '_' ` +
                         "and '-', and not start with '.'",
