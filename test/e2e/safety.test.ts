@@ -35,6 +35,8 @@ const args = {
     alias: "hdh-authz",
     image: undefined as string | undefined,
     policyDirectory: undefined as string | undefined,
+    restartCommand: undefined as string | undefined,
+    extraDaemonConfig: {} as Record<string, boolean>,
 };
 
 function program() {
@@ -56,7 +58,9 @@ function program() {
                 tlscacert: "/etc/docker/tls/ca.pem",
                 tlscert: "/etc/docker/tls/server.pem",
                 tlskey: "/etc/docker/tls/server.key",
+                ...args.extraDaemonConfig,
             },
+            restartCommand: args.restartCommand,
             plugin: { alias: args.alias, image: args.image },
             policy: { directory: args.policyDirectory },
         });
@@ -322,6 +326,25 @@ describe("safety on the failure paths (h5, h6)", () => {
         args.policyDirectory = undefined;
         const r = await up();
         expect(r.ok).toBe(true);
+        const again = await stack.up({ color: "never" });
+        expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
+    });
+
+    test("a failing restart command: daemon.json rolled back at once, Docker enforcing on both listeners", async () => {
+        const before = file("h5", "/etc/docker/daemon.json");
+        // ip-masq needs a restart; the command restarts Docker, then fails, as a unit systemd gave up on would.
+        args.extraDaemonConfig = { "ip-masq": true };
+        args.restartCommand = "/etc/init.d/docker restart >/dev/null; exit 1";
+        const r = await up();
+        args.extraDaemonConfig = {};
+        args.restartCommand = undefined;
+        expect(r.ok).toBe(false);
+        expect(r.out).toMatch(
+            /host h5: .*the restart command failed with the new daemon\.json; the previous one was restored/s,
+        );
+        expect(file("h5", "/etc/docker/daemon.json")).toBe(before);
+        expectOldPolicyEnforced("h5", "hdh-authz");
+        // The state kept what the host has: the program as before changes nothing.
         const again = await stack.up({ color: "never" });
         expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
     });

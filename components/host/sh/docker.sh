@@ -75,14 +75,14 @@ hdh_apply_daemon_json() {
   if [ "$2" = restart ]; then hdh_restart || restarted=no; else hdh_reload || true; sleep 0.5; fi
   if [ "$restarted" = no ] || ! hdh_wait_healthy; then
     log=$(hdh_docker_log)
-    [ "$restarted" = yes ] || log="the restart command failed; $log"
+    if [ "$restarted" = no ]; then failed="the restart command failed with the new daemon.json"
+    else failed="Docker did not come back healthy with the new daemon.json"; fi
     hdh_restore_daemon_json; hdh_restart || true
     echo "dockerd said: $log" >&2
     if hdh_wait_healthy; then
-      echo "Docker did not come back healthy with the new daemon.json;" \
-        "the previous one was restored and Docker restarted" >&2
+      echo "$failed; the previous one was restored and Docker restarted" >&2
     else
-      echo "Docker did not come back healthy with the new daemon.json, and Docker is DOWN" \
+      echo "$failed, and Docker is DOWN" \
         "even with the previous one restored: see $(hdh_docker_log)" >&2
     fi
     return 3
