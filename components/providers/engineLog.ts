@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { WARNED_PREFIX, runKey, staleWarnedFiles } from "../plan/warnedRuns";
 
 type EngineClient = { log(req: unknown, cb: (err: Error | null) => void): void };
 let client: EngineClient | null | undefined;
@@ -30,16 +31,45 @@ function engine(): EngineClient | null {
 }
 
 const said = new Set<string>();
+let runFile: string | undefined;
+
+/** This run's file (named after the CLI's PID and start time); the files of runs that are over are removed. */
+function warnedFile(): string {
+    if (runFile) return runFile;
+    const dir = os.tmpdir();
+    let stat: string | undefined;
+    try {
+        stat = fs.readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    } catch {
+        // no /proc (macOS): the PID alone
+    }
+    const key = runKey(process.ppid, stat);
+    const isRunning = (pid: number) => {
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch (err) {
+            return (err as NodeJS.ErrnoException).code === "EPERM";
+        }
+    };
+    const names = fs.readdirSync(dir).filter((n) => n.startsWith(WARNED_PREFIX));
+    for (const name of staleWarnedFiles(names, key, isRunning)) {
+        // Another user's file in a sticky /tmp stays: it is only a file, and its name is not ours.
+        fs.rm(path.join(dir, name), { force: true }, () => undefined);
+    }
+    return (runFile = path.join(dir, WARNED_PREFIX + key));
+}
 
 /**
  * Whether this message was already shown in this run. A run's refresh and update phases use separate provider
- * processes of the same CLI process (our parent), so messages are also remembered in a file named after it.
+ * processes of the same CLI process (our parent), so messages are also remembered in a file named after it
+ * (its PID alone would not do: a later run reusing the PID would stay silent).
  */
 function alreadySaid(message: string): boolean {
     if (said.has(message)) return true;
     said.add(message);
-    const file = path.join(os.tmpdir(), `hdh-warned-${process.ppid}`);
     try {
+        const file = warnedFile();
         if (fs.existsSync(file) && fs.readFileSync(file, "utf8").split("\n").includes(message)) return true;
         fs.appendFileSync(file, `${message}\n`, { mode: 0o600 });
     } catch {

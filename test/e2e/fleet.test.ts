@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, daemonJsonChangedAt, inventory, onHost, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerdPid } from "./docker";
@@ -15,6 +16,22 @@ const fleetScript = (...args: string[]) =>
 const daemonJson = (h: string) => JSON.parse(onHost(h, "cat /etc/docker/daemon.json")) as Record<string, unknown>;
 const remapLine = (h: string, file: string) => onHost(h, `grep '^dockremap:' ${file} || true`).trim();
 const FAULT = "/etc/default/docker";
+
+/**
+ * Writes `message` as already warned by a run that is over, under each of the next 2000 PIDs the kernel hands out
+ * (the next CLI gets one of them); returns the files.
+ */
+function seedWarnedFiles(message: string): string[] {
+    const last = Number(fs.readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    const files: string[] = [];
+    for (let pid = last + 1; pid <= last + 2000; pid++) {
+        const file = path.join(os.tmpdir(), `hdh-warned-${pid}`);
+        if (fs.existsSync(`/proc/${pid}`) || fs.existsSync(file)) continue;
+        fs.writeFileSync(file, `${message}\n`);
+        files.push(file);
+    }
+    return files;
+}
 
 beforeAll(() => {
     expect(hosts).toHaveLength(6);
@@ -142,6 +159,16 @@ EOS`,
             expect(warnings.length).toBeGreaterThanOrEqual(1);
             expect(new Set(warnings.map((l) => l.trim().replace(/^.*warning: /, ""))).size).toBe(1);
             expect(shown).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
+
+            // PIDs are reused: an earlier run's memory of this warning, left under any PID the next CLI may get,
+            // must not silence it.
+            const seeded = seedWarnedFiles(warnings[0].trim().replace(/^.*warning: /, ""));
+            try {
+                const again = pulumi(ROOT, ["preview", "--stack", stack]);
+                expect(again.stdout + again.stderr).toMatch(/warning: host h4: connection\.host: cannot connect/);
+            } finally {
+                for (const f of seeded) fs.rmSync(f, { force: true });
+            }
 
             const up = pulumi(ROOT, ["up", "--yes", "--skip-preview", "--stack", stack]);
             expect(up.code).not.toBe(0);
