@@ -21,8 +21,9 @@
 #
 # Run from the project folder (Pulumi.yaml), or give --cwd DIR. The backend is PULUMI_BACKEND_URL (or the
 # current `pulumi login`). `status` reads file:// and postgres:// backends directly; `run` works with any backend
-# (it reads the CLI's own message). A holder on this machine is alive when its pid is a running `pulumi`; a
-# holder on another machine is taken as stale only when older than HDH_LOCK_STALE_AFTER seconds (default 3600).
+# (it reads the CLI's own message). A holder on this machine is alive when its pid is a running `pulumi` that
+# started before the lock was taken; a holder on another machine is taken as stale only when older than
+# HDH_LOCK_STALE_AFTER seconds (default 3600).
 set -uo pipefail
 WAIT=${HDH_LOCK_WAIT:-0}
 POLL=${HDH_LOCK_POLL:-2}
@@ -46,10 +47,29 @@ age_of() { # RFC3339 timestamp -> "1h02m03s"
 }
 age_secs() { local t; t=$(date -d "$1" +%s 2>/dev/null) || { echo 0; return; }; echo $(( $(date +%s) - t )); }
 
+# started_at PID -> when the process started, in seconds since the epoch (boot time + its start in clock ticks)
+started_at() {
+  local stat btime fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  read -r -a fields <<< "${stat##*) }" # from field 3 on: the command name (field 2) may hold spaces
+  btime=$(awk '$1 == "btime" { print $2 }' /proc/stat) || return 1
+  [[ ${fields[19]:-} =~ ^[0-9]+$ && $btime =~ ^[0-9]+$ ]] || return 1
+  echo $(( btime + fields[19] / $(getconf CLK_TCK) ))
+}
+
+# holds PID TIMESTAMP: PID is a running `pulumi` that started before the lock was taken. PIDs are reused: a
+# `pulumi` that started after TIMESTAMP is another run, and the lock's holder is gone.
+holds() {
+  [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = pulumi ] || return 1
+  local taken start
+  taken=$(date -d "$2" +%s 2>/dev/null) && start=$(started_at "$1") || return 0 # cannot tell: running is enough
+  [ "$start" -le $((taken + 1)) ] # the lock's timestamp has whole seconds at best
+}
+
 # holder_state HOST PID TIMESTAMP -> alive | dead | unknown (another machine, young) | old (another machine, old)
 holder_state() {
   if [ "$1" = "$ME" ]; then
-    if [ -r "/proc/$2/comm" ] && [ "$(cat "/proc/$2/comm" 2>/dev/null)" = pulumi ]; then echo alive; else echo dead; fi
+    if holds "$2" "$3"; then echo alive; else echo dead; fi
   elif [ "$(age_secs "$3")" -ge "$STALE_AFTER" ]; then echo old
   else echo unknown; fi
 }
