@@ -32,6 +32,15 @@ debian_packages() {
   rm -f /usr/sbin/policy-rc.d
 }
 
+# The plugin's module needs Go 1.26 (opa v1.22 does); an older go would fail later, or fetch a toolchain.
+go_toolchain() {
+  local v
+  v=$(go env GOVERSION 2>/dev/null) || fail go "no go on PATH: install Go 1.26 or later (https://go.dev/dl)"
+  v=${v#go}
+  [ "$(printf '%s\n1.26\n' "$v" | sort -V | head -1)" = 1.26 ] \
+    || fail go "Go $v is too old: the plugin and opa need Go 1.26 or later"
+}
+
 pulumi_cli() {
   local out="$CACHE/pulumi-$PULUMI_VERSION"
   if [ ! -x "$out/pulumi" ]; then
@@ -101,9 +110,9 @@ pulumi_plugins() {
 what=${1:-all}
 case "$what" in
   debian) debian_packages ;;
-  pulumi) pulumi_cli ;;
-  opa) opa_cli ;;
+  pulumi) go_toolchain; pulumi_cli ;;
+  opa) go_toolchain; opa_cli ;;
   plugins) pulumi_plugins ;;
-  all) debian_packages; pulumi_cli; opa_cli; pulumi_plugins ;;
+  all) debian_packages; go_toolchain; pulumi_cli; opa_cli; pulumi_plugins ;;
   *) fail toolchain "unknown step '$what' (debian|pulumi|opa|plugins|all)" ;;
 esac
