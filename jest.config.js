@@ -1,6 +1,7 @@
 /** Two suites: fast pure unit tests, and end-to-end tests against the local fleet with the real Pulumi CLI. */
 const tsJest = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 module.exports = {
+    testSequencer: "<rootDir>/test/sequencer.js",
     projects: [
         {
             displayName: "unit",
