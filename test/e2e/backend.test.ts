@@ -245,7 +245,7 @@ describe("team backend: PostgreSQL (scripts/backend/postgres.sh)", () => {
     test(
         "two applies on one stack: the second is refused at once naming the holder, " + "and they never interleave",
         async () => {
-            const stack = newStack("race", { count: "2", sleepMs: "5000" });
+            const stack = newStack("race", { count: "2", sleepMs: "10000" }); // A outlasts B on a busy machine
             const a = lockedRun(stack, "A");
             const status = await heldLock(stack);
             const holder =
@@ -546,21 +546,24 @@ describe("policy pack (policypack/, started through our language host's RunPlugi
         );
     });
 
-    test("no policy-pack process outlives the preview", () => {
+    test("no policy-pack process outlives the preview", async () => {
         // Ours only: the pack inherits the CLI's environment, which carries this suite's mark.
-        const ours = fs
-            .readdirSync("/proc")
-            .filter((p) => /^\d+$/.test(p))
-            .filter((p) => {
-                try {
-                    return (
-                        fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("run-policy-pack") &&
-                        fs.readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(`HDH_TEST_MARK=${stack}`)
-                    );
-                } catch {
-                    return false;
-                }
-            });
-        expect(ours).toEqual([]);
+        const ours = () =>
+            fs
+                .readdirSync("/proc")
+                .filter((p) => /^\d+$/.test(p))
+                .filter((p) => {
+                    try {
+                        return (
+                            fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("run-policy-pack") &&
+                            fs.readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(`HDH_TEST_MARK=${stack}`)
+                        );
+                    } catch {
+                        return false;
+                    }
+                });
+        // A pack told to stop has up to 3 s before it is killed (language-host.js): wait a little longer.
+        for (let i = 0; i < 25 && ours().length > 0; i++) await new Promise((r) => setTimeout(r, 200));
+        expect(ours()).toEqual([]);
     });
 });

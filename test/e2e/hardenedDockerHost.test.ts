@@ -307,6 +307,9 @@ describe("HardenedDockerHost on the local fleet", () => {
     });
 
     test("refresh shows drift made by hand, and the next up repairs it", () => {
+        // dockerd reloads asynchronously: until it has, the plugin still enforces and refuses the command.
+        const onceReloaded = (command: string) =>
+            `i=0; until ${command} >/dev/null 2>&1; do [ $((i += 1)) -lt 60 ] || exit 1; sleep 0.25; done`;
         onHost("h1", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);
         onHost("h1", "rm -f /etc/docker/policies/authz.rego");
         onHost("h2", "sed -i '/^dockremap:/d' /etc/subuid");
@@ -314,7 +317,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         onHost(
             "h2",
             `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && ` +
-                `kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin disable hdh-authz`,
+                `kill -HUP $(cat /var/run/docker.pid) && ${onceReloaded("docker plugin disable hdh-authz")}`,
         );
         onHost("h3", "echo 'package evil' > /etc/docker/policies/evil.rego");
         onHost("h3", "sed -i '/^dockremap:/d' /etc/subgid");
@@ -322,7 +325,7 @@ describe("HardenedDockerHost on the local fleet", () => {
         onHost(
             "h3",
             `sed -i '/"authorization-plugins"/,/],/d' /etc/docker/daemon.json && ` +
-                `kill -HUP $(cat /var/run/docker.pid) && sleep 1 && docker plugin rm -f hdh-authz`,
+                `kill -HUP $(cat /var/run/docker.pid) && ${onceReloaded("docker plugin rm -f hdh-authz")}`,
         );
         const refresh = run(["refresh", "--yes", "--diff"]);
         expect(refresh).toMatch(/icc\s*:\s*false\s*=>\s*true/);
