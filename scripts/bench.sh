@@ -155,6 +155,18 @@ if [ "$PLUGIN" = yes ]; then
     n=50; t=$(ms); for _ in $(seq $n); do d create -q --user 1000 "$img" true >/dev/null; done
     echo "  $1: docker create $(( $(elapsed_ms "$t") * 1000 / n )) us/call ($n calls)"
     d ps -aq | xargs -r docker -H "unix://$sock" rm -f >/dev/null
+    api "$1" GET /containers/json 500
+    api "$1" POST /containers/create 100 "{\"Image\":\"$img\",\"User\":\"1000\",\"Cmd\":[\"true\"]}"
+    d ps -aq | xargs -r docker -H "unix://$sock" rm -f >/dev/null
+  }
+  # The API call itself, without a CLI start in each: one curl, one kept-alive connection, N requests, each timed.
+  api() { # LABEL METHOD PATH N [BODY]
+    local urls=() i
+    for ((i = 0; i < $4; i++)); do urls+=(-o /dev/null "http://docker/v1.41$3"); done # -o: one per URL
+    curl -s --unix-socket "$sock" -X "$2" ${5:+-H 'Content-Type: application/json' -d "$5"} \
+      -w '%{time_total}\n' "${urls[@]}" | sort -n | awk -v label="$1" -v what="$2 $3" '{ t[NR] = $1 * 1000 }
+        END { printf "  %s: %-21s p50 %.2f ms, p99 %.2f ms (%d calls, one connection)\n",
+          label, what, t[int(NR * 0.5)], t[int(NR * 0.99)], NR }'
   }
   # By process name: a command line that mentions opa-authz (this one's shell) is not the plugin. The fleet's hosts
   # share one PID namespace; only h1 runs the plugin at this point.
@@ -162,14 +174,29 @@ if [ "$PLUGIN" = yes ]; then
     bash scripts/fleet.sh exec h1 sh -c 'for p in $(pgrep -x opa-authz); do grep VmRSS /proc/$p/status; done' |
       awk '{ s += $2 } END { printf "%.1f MB", s / 1024 }'
   }
+  # dockerd reloads asynchronously: wait until its info lists the plugin (present) or not (absent).
+  authz_is() {
+    local i info
+    for ((i = 0; i < 100; i++)); do
+      info=$(curl -s --unix-socket "$sock" http://docker/v1.41/info) || true
+      case "$1:$info" in
+        present:*'"Authorization":["hdh-authz'* | absent:*'"Authorization":null'* | absent:*'"Authorization":[]'*)
+          return 0 ;;
+      esac
+      sleep 0.1
+    done
+    echo "bench: the authorization plugin is not $1 on h1 after 10 s" >&2; return 1
+  }
   measure "with plugin   "
   loaded=$(plugin_rss)
   cfg=$(bash scripts/fleet.sh exec h1 cat /etc/docker/daemon.json)
   bash scripts/fleet.sh exec h1 sh -c 'sed -i "/\"authorization-plugins\"/,/],/d" /etc/docker/daemon.json &&
-    kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+    kill -HUP $(cat /var/run/docker.pid)'
+  authz_is absent
   measure "without plugin"
   printf '%s\n' "$cfg" | bash scripts/fleet.sh exec h1 \
-    sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid) && sleep 1'
+    sh -c 'cat > /etc/docker/daemon.json && kill -HUP $(cat /var/run/docker.pid)'
+  authz_is present
   # The plugin gives free memory back after 2 s without requests (-release-idle): both figures.
   echo "-- plugin RSS on h1: $loaded right after the calls with it, $(plugin_rss) idle (out of the request path since)"
 fi
