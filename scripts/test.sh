@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (what CI runs): set up, bring up the fleet, then policy, plugin, unit and end-to-end tests.
-# The tests make and remove stacks: always in this clone's own backend and Pulumi home (env.sh), never in ones the
-# caller's environment names, such as a team backend.
-unset PULUMI_BACKEND_URL PULUMI_HOME
+# The tests make and remove stacks: always in this clone's own backend and Pulumi home, with its passphrase
+# (env.sh), never in ones the caller's environment names, such as a team backend.
+unset PULUMI_BACKEND_URL PULUMI_HOME PULUMI_CONFIG_PASSPHRASE PULUMI_CONFIG_PASSPHRASE_FILE
 source "$(dirname "$0")/prepare.sh"
 results=$(mktemp -d)
 # Nothing left running: the fleet, and the backend suite's PostgreSQL (its port stays remembered in this clone).

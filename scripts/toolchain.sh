@@ -32,13 +32,14 @@ debian_packages() {
   rm -f /usr/sbin/policy-rc.d
 }
 
-# The plugin's module needs Go 1.26 (opa v1.22 does); an older go would fail later, or fetch a toolchain.
+# The Go the plugin's module names (plugin/go.mod; opa needs as much): an older go fails later, or fetches one.
 go_toolchain() {
-  local v
-  v=$(go env GOVERSION 2>/dev/null) || fail go "no go on PATH: install Go 1.26 or later (https://go.dev/dl)"
+  local v min
+  min=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$ROOT/plugin/go.mod")
+  v=$(go env GOVERSION 2>/dev/null) || fail go "no go on PATH: install Go $min or later (https://go.dev/dl)"
   v=${v#go}
-  [ "$(printf '%s\n1.26\n' "$v" | sort -V | head -1)" = 1.26 ] \
-    || fail go "Go $v is too old: the plugin and opa need Go 1.26 or later"
+  [ "$(printf '%s\n%s\n' "$v" "$min" | sort -V | head -1)" = "$min" ] \
+    || fail go "Go $v is too old: the plugin (plugin/go.mod) and opa need Go $min or later"
 }
 
 pulumi_cli() {

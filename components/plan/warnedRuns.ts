@@ -4,8 +4,9 @@
  * its start time, and the files of runs that are over are removed.
  */
 
-/** The prefix of every such file in the temp directory. */
+/** The prefix of every such file (in a private folder of the temp directory). */
 export const WARNED_PREFIX = "hdh-warned-";
+const WARNED_NAME = new RegExp(`^${WARNED_PREFIX}(\\d+)(?:-\\d+)?$`);
 
 /**
  * The run's key: `PID-STARTTIME` from the CLI's `/proc/PID/stat` (its 22nd field, in clock ticks since boot), or
@@ -24,7 +25,7 @@ export function runKey(pid: number, procStat?: string): string {
 export function staleWarnedFiles(names: string[], currentKey: string, isRunning: (pid: number) => boolean): string[] {
     const currentPid = currentKey.split("-")[0];
     return names.filter((name) => {
-        const m = new RegExp(`^${WARNED_PREFIX}(\\d+)(?:-(\\d+))?$`).exec(name);
+        const m = WARNED_NAME.exec(name);
         if (!m || name === WARNED_PREFIX + currentKey) return false;
         return m[1] === currentPid || !isRunning(Number(m[1]));
     });

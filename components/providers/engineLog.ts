@@ -33,10 +33,29 @@ function engine(): EngineClient | null {
 const said = new Set<string>();
 let runFile: string | undefined;
 
+/**
+ * The folder of these files: one per user and private (0700), so that no other user can plant one of ours or a
+ * link in its place. Throws when it is not that (the memory is then this process's only).
+ */
+function warnedDir(): string {
+    const uid = process.getuid?.();
+    const dir = path.join(os.tmpdir(), `hdh-warned.${uid ?? "user"}`);
+    try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+        throw new Error(`${dir} is not a private folder of this user`);
+    }
+    return dir;
+}
+
 /** This run's file (named after the CLI's PID and start time); the files of runs that are over are removed. */
 function warnedFile(): string {
     if (runFile) return runFile;
-    const dir = os.tmpdir();
+    const dir = warnedDir();
     let stat: string | undefined;
     try {
         stat = fs.readFileSync(`/proc/${process.ppid}/stat`, "utf8");
@@ -52,9 +71,7 @@ function warnedFile(): string {
             return (err as NodeJS.ErrnoException).code === "EPERM";
         }
     };
-    const names = fs.readdirSync(dir).filter((n) => n.startsWith(WARNED_PREFIX));
-    for (const name of staleWarnedFiles(names, key, isRunning)) {
-        // Another user's file in a sticky /tmp stays: it is only a file, and its name is not ours.
+    for (const name of staleWarnedFiles(fs.readdirSync(dir), key, isRunning)) {
         fs.rm(path.join(dir, name), { force: true }, () => undefined);
     }
     return (runFile = path.join(dir, WARNED_PREFIX + key));

@@ -63,7 +63,8 @@ holds() {
   [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = pulumi ] || return 1
   local taken start
   taken=$(date -d "$2" +%s 2>/dev/null) && start=$(started_at "$1") || return 0 # cannot tell: running is enough
-  [ "$start" -le $((taken + 1)) ] # the lock's timestamp has whole seconds at best
+  # Slack for a timestamp in whole seconds and a clock stepped during the run: the holder is never taken for gone.
+  [ "$start" -le $((taken + 5)) ]
 }
 
 # holder_state HOST PID TIMESTAMP -> alive | dead | unknown (another machine, young) | old (another machine, old)

@@ -19,13 +19,17 @@ const FAULT = "/etc/default/docker";
 
 /**
  * Writes `message` as already warned by a run that is over, under each of the next 2000 PIDs the kernel hands out
- * (the next CLI gets one of them); returns the files.
+ * (the next CLI gets one of them), in the folder of such files (components/providers/engineLog.ts); returns them.
  */
 function seedWarnedFiles(message: string): string[] {
+    const dir = path.join(os.tmpdir(), `hdh-warned.${process.getuid!()}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const last = Number(fs.readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    const pidMax = Number(fs.readFileSync("/proc/sys/kernel/pid_max", "utf8"));
     const files: string[] = [];
-    for (let pid = last + 1; pid <= last + 2000; pid++) {
-        const file = path.join(os.tmpdir(), `hdh-warned-${pid}`);
+    for (let n = 1; n <= 2000; n++) {
+        const pid = last + n < pidMax ? last + n : last + n - pidMax + 300; // the kernel wraps to 300
+        const file = path.join(dir, `hdh-warned-${pid}`);
         if (fs.existsSync(`/proc/${pid}`) || fs.existsSync(file)) continue;
         fs.writeFileSync(file, `${message}\n`);
         files.push(file);

@@ -309,7 +309,7 @@ describe("HardenedDockerHost on the local fleet", () => {
     test("refresh shows drift made by hand, and the next up repairs it", () => {
         // dockerd reloads asynchronously: until it has, the plugin still enforces and refuses the command.
         const onceReloaded = (command: string) =>
-            `i=0; until ${command} >/dev/null 2>&1; do [ $((i += 1)) -lt 60 ] || exit 1; sleep 0.25; done`;
+            `{ i=0; until ${command} >/dev/null 2>&1; do [ $((i += 1)) -lt 60 ] || exit 1; sleep 0.25; done; }`;
         onHost("h1", `sed -i 's/"icc": false/"icc": true/' /etc/docker/daemon.json`);
         onHost("h1", "rm -f /etc/docker/policies/authz.rego");
         onHost("h2", "sed -i '/^dockremap:/d' /etc/subuid");

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 // scripts/backend/lock.sh status on a file:// backend: whether a lock's holder on this machine still runs. A
-// real process named `pulumi` (a copy of sleep) stands for a CLI that holds the PID the lock names.
+// real process named `pulumi` (a shell script) stands for a CLI that holds the PID the lock names.
 const LOCK = path.join(__dirname, "..", "..", "scripts", "backend", "lock.sh");
 let dir: string;
 let pulumi: ChildProcess;
@@ -12,13 +12,13 @@ let pulumi: ChildProcess;
 beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hdh-lock-"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: proj\nruntime: nodejs\n");
-    fs.copyFileSync(spawnSync("sh", ["-c", "command -v sleep"], { encoding: "utf8" }).stdout.trim(), `${dir}/pulumi`);
-    fs.chmodSync(`${dir}/pulumi`, 0o755);
-    pulumi = spawn(`${dir}/pulumi`, ["60"], { stdio: "ignore" });
+    // A script's process is named after the script (and sleep may be a multi-call binary, busybox's).
+    fs.writeFileSync(`${dir}/pulumi`, "#!/bin/sh\nsleep 60\n", { mode: 0o755 });
+    pulumi = spawn(`${dir}/pulumi`, [], { stdio: "ignore", detached: true });
 });
 
 afterAll(() => {
-    pulumi.kill();
+    process.kill(-pulumi.pid!); // its group: the script and its sleep
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
