@@ -8,14 +8,36 @@
 export const WARNED_PREFIX = "hdh-warned-";
 const WARNED_NAME = new RegExp(`^${WARNED_PREFIX}(\\d+)(?:-\\d+)?$`);
 
-/**
- * The run's key: `PID-STARTTIME` from the CLI's `/proc/PID/stat` (its 22nd field, in clock ticks since boot), or
- * `PID` alone where there is no /proc (macOS).
- */
-export function runKey(pid: number, procStat?: string): string {
+/** The fields of a `/proc/PID/stat` line used here: the command name, the parent and the start time. */
+export function parseProcStat(line: string): { comm: string; ppid: number; start: string } | undefined {
     // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
-    const start = procStat?.slice(procStat.lastIndexOf(")") + 2).split(" ")[19];
-    return start && /^\d+$/.test(start) ? `${pid}-${start}` : `${pid}`;
+    const open = line.indexOf("(");
+    const close = line.lastIndexOf(")");
+    if (open < 0 || close < open) return undefined;
+    const fields = line.slice(close + 2).split(" ");
+    const [ppid, start] = [fields[1], fields[19]];
+    if (!/^\d+$/.test(ppid ?? "") || !/^\d+$/.test(start ?? "")) return undefined;
+    return { comm: line.slice(open + 1, close), ppid: Number(ppid), start };
+}
+
+/**
+ * The run's key: `PID-STARTTIME` of the Pulumi CLI, the nearest process named `pulumi` among the provider's parent
+ * and its ancestors (our launcher runs the provider as the CLI's child; Pulumi's own is a shell script with node as
+ * its child). Without one, the parent's; `PID` alone where there is no /proc (macOS). `readStat` gives a process's
+ * `/proc/PID/stat` line, if any.
+ */
+export function runKey(parent: number, readStat: (pid: number) => string | undefined): string {
+    let pid = parent;
+    for (let depth = 0; depth < 4 && pid > 1; depth++) {
+        const stat = readStat(pid);
+        const proc = stat === undefined ? undefined : parseProcStat(stat);
+        if (!proc) break;
+        if (proc.comm === "pulumi") return `${pid}-${proc.start}`;
+        pid = proc.ppid;
+    }
+    const own = readStat(parent);
+    const proc = own === undefined ? undefined : parseProcStat(own);
+    return proc ? `${parent}-${proc.start}` : `${parent}`;
 }
 
 /**

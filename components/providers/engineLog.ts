@@ -56,13 +56,13 @@ function warnedDir(): string {
 function warnedFile(): string {
     if (runFile) return runFile;
     const dir = warnedDir();
-    let stat: string | undefined;
-    try {
-        stat = fs.readFileSync(`/proc/${process.ppid}/stat`, "utf8");
-    } catch {
-        // no /proc (macOS): the PID alone
-    }
-    const key = runKey(process.ppid, stat);
+    const key = runKey(process.ppid, (pid) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        } catch {
+            return undefined; // gone, or no /proc (macOS)
+        }
+    });
     const isRunning = (pid: number) => {
         try {
             process.kill(pid, 0);
@@ -79,8 +79,8 @@ function warnedFile(): string {
 
 /**
  * Whether this message was already shown in this run. A run's refresh and update phases use separate provider
- * processes of the same CLI process (our parent), so messages are also remembered in a file named after it
- * (its PID alone would not do: a later run reusing the PID would stay silent).
+ * processes of the same CLI process (our parent or, under a launcher script, grandparent), so messages are also
+ * remembered in a file named after it (its PID alone would not do: a later run reusing the PID would stay silent).
  */
 function alreadySaid(message: string): boolean {
     if (said.has(message)) return true;

@@ -1,18 +1,43 @@
-import { runKey, staleWarnedFiles } from "../../components/plan/warnedRuns";
+import { parseProcStat, runKey, staleWarnedFiles } from "../../components/plan/warnedRuns";
 
-// A /proc/PID/stat line: the start time is field 22 (here 987654).
-const stat = (comm: string) =>
-    `4242 (${comm}) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 12 0 987654 1000000 500 18446744073709551615`;
+// A /proc/PID/stat line: parent in field 4, start time in field 22.
+const stat = (pid: number, comm: string, ppid: number, start: number) =>
+    `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 12 0 ${start} 1000000 500 0`;
 
-describe("runKey", () => {
-    test("the PID and the start time, whatever the command name holds", () => {
-        expect(runKey(4242, stat("pulumi"))).toBe("4242-987654");
-        expect(runKey(4242, stat("a b) c"))).toBe("4242-987654");
+describe("parseProcStat", () => {
+    test("command name, parent and start time, whatever the command name holds", () => {
+        expect(parseProcStat(stat(4242, "pulumi", 7, 987654))).toEqual({ comm: "pulumi", ppid: 7, start: "987654" });
+        expect(parseProcStat(stat(4242, "a b) c", 7, 5))).toEqual({ comm: "a b) c", ppid: 7, start: "5" });
     });
 
-    test("the PID alone without a readable stat line", () => {
-        expect(runKey(4242)).toBe("4242");
-        expect(runKey(4242, "garbage")).toBe("4242");
+    test("nothing from a line that is not one", () => {
+        expect(parseProcStat("garbage")).toBeUndefined();
+        expect(parseProcStat("1 (x) S")).toBeUndefined();
+    });
+});
+
+describe("runKey", () => {
+    const procs = (...lines: string[]) => {
+        const byPid = new Map(lines.map((l) => [Number(l.split(" ")[0]), l]));
+        return (pid: number) => byPid.get(pid);
+    };
+
+    test("the CLI as the provider's parent (our launcher): its PID and start time", () => {
+        expect(runKey(80, procs(stat(80, "pulumi", 10, 555), stat(10, "bash", 1, 2)))).toBe("80-555");
+    });
+
+    test("the CLI as a grandparent (Pulumi's launcher, a shell script running node): the CLI, not the script", () => {
+        const readStat = procs(
+            stat(90, "pulumi-resourc", 80, 600),
+            stat(80, "pulumi", 10, 555),
+            stat(10, "bash", 1, 2),
+        );
+        expect(runKey(90, readStat)).toBe("80-555");
+    });
+
+    test("no pulumi among the ancestors: the parent's PID and start time; without /proc, the PID alone", () => {
+        expect(runKey(90, procs(stat(90, "node", 10, 600), stat(10, "bash", 1, 2)))).toBe("90-600");
+        expect(runKey(90, () => undefined)).toBe("90");
     });
 });
 
