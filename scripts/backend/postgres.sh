@@ -11,7 +11,7 @@
 #   postgres.sh psql     psql on the state database as its owner (arguments passed on), e.g. -c 'select ...'
 #   postgres.sh destroy  stop and delete the cluster and its password (all stack state in it is lost)
 #
-# Environment: HDH_PG_HOME (default .state/postgres in the clone), HDH_PG_PORT (default 55432; if that port is
+# Environment: HDH_PG_HOME (default .state/postgres in the clone), HDH_PG_PORT (default 25432; if that port is
 # taken by something else at first start, the next free port is used and remembered), HDH_PG_DB / HDH_PG_USER
 # (default hdh_pulumi / hdh). Stack state goes in table pulumi_state, created by the CLI at first login.
 set -euo pipefail
@@ -57,7 +57,10 @@ install_postgres() {
 
 as_pg() { runuser -u postgres -- "$@"; }
 
-port() { cat "$PORTFILE" 2>/dev/null || echo "${HDH_PG_PORT:-55432}"; }
+# Below Linux's range of ephemeral ports (32768-60999): a port in it can be held at any moment by some outgoing
+# connection, which no "is it free?" check sees and which makes the server's bind fail.
+DEFAULT_PORT=25432
+port() { cat "$PORTFILE" 2>/dev/null || echo "${HDH_PG_PORT:-$DEFAULT_PORT}"; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -76,7 +79,7 @@ init_cluster() {
   # The postgres user must be able to reach the data folder (every parent searchable).
   mkdir -p "$PGH"; chmod 0711 "$PGH"
   as_pg test -x "$PGH" || fail init "$PGH is not reachable by the postgres user (a parent lacks o+x; set HDH_PG_HOME)"
-  local p=${HDH_PG_PORT:-55432}
+  local p=${HDH_PG_PORT:-$DEFAULT_PORT}
   if [ -z "${HDH_PG_PORT:-}" ]; then while port_busy "$p"; do p=$((p + 1)); done
   elif port_busy "$p"; then fail init "port $p (HDH_PG_PORT) is already in use"; fi
   echo "$p" > "$PORTFILE"
