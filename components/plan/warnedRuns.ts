@@ -4,9 +4,14 @@
  * its start time, and the files of runs that are over are removed.
  */
 
-/** The prefix of every such file (in a private folder of the temp directory). */
+/** The prefix of every such file (in {@link warnedFolder}). */
 export const WARNED_PREFIX = "hdh-warned-";
 const WARNED_NAME = new RegExp(`^${WARNED_PREFIX}(\\d+)(?:-\\d+)?$`);
+
+/** The folder of these files in the temp directory `tmp`: one per user (private, 0700: engineLog checks it). */
+export function warnedFolder(tmp: string, uid: number | undefined): string {
+    return `${tmp}/hdh-warned.${uid ?? "user"}`;
+}
 
 /** The fields of a `/proc/PID/stat` line used here: the command name, the parent and the start time. */
 export function parseProcStat(line: string): { comm: string; ppid: number; start: string } | undefined {
@@ -27,17 +32,17 @@ export function parseProcStat(line: string): { comm: string; ppid: number; start
  * `/proc/PID/stat` line, if any.
  */
 export function runKey(parent: number, readStat: (pid: number) => string | undefined): string {
+    let key = `${parent}`;
     let pid = parent;
     for (let depth = 0; depth < 4 && pid > 1; depth++) {
         const stat = readStat(pid);
         const proc = stat === undefined ? undefined : parseProcStat(stat);
         if (!proc) break;
         if (proc.comm === "pulumi") return `${pid}-${proc.start}`;
+        if (depth === 0) key = `${parent}-${proc.start}`; // no pulumi above: the parent's
         pid = proc.ppid;
     }
-    const own = readStat(parent);
-    const proc = own === undefined ? undefined : parseProcStat(own);
-    return proc ? `${parent}-${proc.start}` : `${parent}`;
+    return key;
 }
 
 /**

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { WARNED_PREFIX, runKey, staleWarnedFiles } from "../plan/warnedRuns";
+import { WARNED_PREFIX, runKey, staleWarnedFiles, warnedFolder } from "../plan/warnedRuns";
 
 type EngineClient = { log(req: unknown, cb: (err: Error | null) => void): void };
 let client: EngineClient | null | undefined;
@@ -39,7 +39,7 @@ let runFile: string | undefined;
  */
 function warnedDir(): string {
     const uid = process.getuid?.();
-    const dir = path.join(os.tmpdir(), `hdh-warned.${uid ?? "user"}`);
+    const dir = warnedFolder(os.tmpdir(), uid);
     try {
         fs.mkdirSync(dir, { mode: 0o700 });
     } catch (err) {

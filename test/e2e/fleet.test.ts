@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, daemonJsonChangedAt, inventory, onHost, pulumi, pulumiOk, removeStack } from "./support";
 import { dockerdPid } from "./docker";
+import { WARNED_PREFIX, warnedFolder } from "../../components/plan/warnedRuns";
 
 // HardenedDockerFleet end to end on 6 fleet hosts, through the real `pulumi` CLI: rollout batches (the first
 // host alone, then 25% at a time: [h1] [h2 h3] [h4 h5] [h6]), a failure halting later batches, an unreachable
@@ -19,17 +20,17 @@ const FAULT = "/etc/default/docker";
 
 /**
  * Writes `message` as already warned by a run that is over, under each of the next 2000 PIDs the kernel hands out
- * (the next CLI gets one of them), in the folder of such files (components/providers/engineLog.ts); returns them.
+ * (the next CLI gets one of them), in the folder of such files; returns them.
  */
 function seedWarnedFiles(message: string): string[] {
-    const dir = path.join(os.tmpdir(), `hdh-warned.${process.getuid!()}`);
+    const dir = warnedFolder(os.tmpdir(), process.getuid!());
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const last = Number(fs.readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
     const pidMax = Number(fs.readFileSync("/proc/sys/kernel/pid_max", "utf8"));
     const files: string[] = [];
     for (let n = 1; n <= 2000; n++) {
         const pid = last + n < pidMax ? last + n : last + n - pidMax + 300; // the kernel wraps to 300
-        const file = path.join(dir, `hdh-warned-${pid}`);
+        const file = path.join(dir, `${WARNED_PREFIX}${pid}`);
         if (fs.existsSync(`/proc/${pid}`) || fs.existsSync(file)) continue;
         fs.writeFileSync(file, `${message}\n`);
         files.push(file);

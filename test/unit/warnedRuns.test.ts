@@ -1,4 +1,4 @@
-import { parseProcStat, runKey, staleWarnedFiles } from "../../components/plan/warnedRuns";
+import { parseProcStat, runKey, staleWarnedFiles, warnedFolder } from "../../components/plan/warnedRuns";
 
 // A /proc/PID/stat line: parent in field 4, start time in field 22.
 const stat = (pid: number, comm: string, ppid: number, start: number) =>
@@ -63,5 +63,12 @@ describe("staleWarnedFiles", () => {
                 isRunning,
             ),
         ).toEqual(["hdh-warned-9-1", "hdh-warned-10"]);
+    });
+});
+
+describe("warnedFolder", () => {
+    test("one folder per user in the temp directory", () => {
+        expect(warnedFolder("/tmp", 0)).toBe("/tmp/hdh-warned.0");
+        expect(warnedFolder("/tmp", 1000)).not.toBe(warnedFolder("/tmp", 0));
     });
 });
